@@ -1,0 +1,1 @@
+"""Cinder volume driver for NGXStorage arrays."""
