@@ -1,0 +1,396 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Per-host iSCSI exports: one auth group and the targets of a host.
+
+For every connector host the array holds one auth group (the host's
+initiator IQNs and, with CHAP on, one credential) and, for each controller
+that owns a pool with LUNs of that host, one or more targets bound to that
+group and to the configured portal group. A target holds at most
+``maxlun`` LUNs; more spill to the host's next target.
+
+What the array holds is cached per host so that attaching to a known host is
+one API call. The cache is a hint, never the truth: every answer of the
+array that contradicts it (404 on a target, 409 on a name) makes the driver
+read the host's objects again. Callers serialise per host with a
+coordination lock (see the driver), so two cinder-volume services never
+build the same host's objects twice.
+"""
+
+import dataclasses
+import secrets
+import string
+
+from oslo_log import log as logging
+
+from cinder_ngxstorage import exception as ngx_exc
+from cinder_ngxstorage import naming
+
+LOG = logging.getLogger(__name__)
+
+# 16 characters from a CSPRNG over letters and digits: ~95 bits, accepted by
+# every common initiator (the array takes 12-16 characters).
+CHAP_SECRET_LENGTH = 16
+_CHAP_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate_chap_secret():
+    """A new CHAP secret for one host."""
+    return ''.join(secrets.choice(_CHAP_ALPHABET)
+                   for _ in range(CHAP_SECRET_LENGTH))
+
+
+class _StaleView(Exception):
+    """The cached view of a host disagrees with the array."""
+
+
+@dataclasses.dataclass
+class Target:
+    """One target of a host, as last seen on the array."""
+
+    target_id: str
+    name: str
+    owner: str
+    iqn: str
+    luns: dict  # vol_id -> lun_number (int)
+
+
+@dataclasses.dataclass
+class HostExport:
+    """The array objects of one connector host."""
+
+    host: str
+    group_id: str
+    iqns: set
+    chap: tuple = None  # (username, secret) or None
+    targets: dict = dataclasses.field(default_factory=dict)  # id -> Target
+
+    def __repr__(self):
+        # Never show the CHAP secret.
+        return ('HostExport(host=%r, group_id=%r, iqns=%r, targets=%r)'
+                % (self.host, self.group_id, sorted(self.iqns),
+                   sorted(self.targets)))
+
+    def targets_of(self, owner):
+        """The host's targets on controller owner, by index."""
+        found = [t for t in self.targets.values() if t.owner == owner]
+        return sorted(found, key=lambda t: t.name)
+
+
+def _lun_map(luns):
+    return {lun['vol_id']: int(lun['lun_number']) for lun in luns or ()}
+
+
+class HostExports:
+    """Builds, finds and tears down the per-host export objects."""
+
+    def __init__(self, client, portal_group_id, use_chap, maxlun,
+                 group_owner):
+        self.client = client
+        # Auth groups are created on one controller (the owner of the
+        # first pool); the array lets a group serve targets of both.
+        self.group_owner = group_owner
+        self.portal_group_id = portal_group_id
+        self.use_chap = use_chap
+        self.maxlun = maxlun
+        self._cache = {}
+
+    # -- reading what the array holds -----------------------------------
+
+    def forget(self, host):
+        """Drop the cached view of a host."""
+        self._cache.pop(host, None)
+
+    def lookup(self, host):
+        """The host's objects: cached, else read from the array, or None."""
+        entry = self._cache.get(host)
+        if entry is None:
+            entry = self._read_host(host)
+            if entry is not None:
+                self._cache[host] = entry
+        return entry
+
+    def _read_host(self, host):
+        # Cold path (new host for this service, or after a conflict): the
+        # array cannot look objects up by name, so list them once.
+        group_name = naming.auth_group_name(host)
+        group_id = None
+        for group in self.client.list_auth_groups():
+            if group.get('group_name') == group_name:
+                group_id = group['group_id']
+                break
+        targets = self._read_targets(host)
+        if group_id is None:
+            if targets:
+                LOG.warning('Host %(host)s has targets %(t)s but no auth '
+                            'group %(g)s on the array; they will be reused.',
+                            {'host': host, 't': sorted(targets),
+                             'g': group_name})
+                return HostExport(host, None, set(), None, targets)
+            return None
+        entry = self._read_group(host, group_id)
+        entry.targets = targets
+        return entry
+
+    def _read_group(self, host, group_id):
+        detail = self.client.get_auth_group(group_id)
+        iqns = {item['iqn']: item.get('id')
+                for item in detail.get('initiator') or ()}
+        chap = None
+        if str(detail.get('chap_status', '0')) == '1' and detail.get('chap'):
+            chap = (detail['chap'].get('username'),
+                    detail['chap'].get('password'))
+        return HostExport(host, group_id, set(iqns), chap)
+
+    def _read_targets(self, host):
+        targets = {}
+        for item in self.client.list_targets():
+            name = item.get('scsi_target_name', '')
+            owner = item.get('owner', '')
+            if naming.target_index(host, owner, name) is None:
+                continue
+            targets[item['scsi_id']] = self._read_target(item['scsi_id'])
+        return targets
+
+    def _read_target(self, target_id):
+        return _target_from_detail(target_id,
+                                   self.client.get_target(target_id))
+
+    # -- attach ---------------------------------------------------------
+
+    def attach(self, host, initiator, vol_id, owner):
+        """Map vol_id for host; return (HostExport, Target, lun_number)."""
+        entry = self._ensure_group(host, initiator)
+        try:
+            target, lun = self._map_lun(entry, vol_id, owner)
+        except (ngx_exc.NotFound, _StaleView):
+            # A target vanished or appeared under us (another service
+            # changed the host): read the host again and retry once.
+            self.forget(host)
+            entry = self._ensure_group(host, initiator)
+            target, lun = self._map_lun(entry, vol_id, owner)
+        return entry, target, lun
+
+    def _ensure_group(self, host, initiator):
+        entry = self._cache.get(host)
+        if entry is None or entry.group_id is None:
+            entry = self._create_group(host, entry)
+        if initiator not in entry.iqns:
+            self.client.add_auth_group_iqn(
+                entry.group_id, initiator, _alias(host), self.group_owner)
+            entry.iqns.add(initiator)
+        if self.use_chap and entry.chap is None:
+            self._set_chap(entry)
+        return entry
+
+    def _create_group(self, host, known):
+        name = naming.auth_group_name(host)
+        try:
+            group_id = self.client.create_auth_group(
+                name, self.group_owner)['id']
+        except ngx_exc.Conflict:
+            # It exists already (made by another service or before a
+            # restart): adopt what the array holds.
+            entry = self._read_host(host)
+            if entry is None or entry.group_id is None:
+                raise
+            self._cache[host] = entry
+            return entry
+        LOG.info('Created auth group %(name)s (%(id)s) for host %(host)s.',
+                 {'name': name, 'id': group_id, 'host': host})
+        entry = HostExport(host, group_id, set(), None,
+                           known.targets if known else {})
+        self._cache[host] = entry
+        return entry
+
+    def _set_chap(self, entry):
+        username = naming.chap_username(entry.host)
+        secret = generate_chap_secret()
+        self.client.set_auth_group_chap(entry.group_id, username, secret,
+                                        self.group_owner)
+        entry.chap = (username, secret)
+        LOG.info('Set CHAP credentials of host %s.', entry.host)
+
+    def _map_lun(self, entry, vol_id, owner):
+        targets = entry.targets_of(owner)
+        # Already mapped for this host (a repeated attach): confirm it.
+        for target in targets:
+            if vol_id in target.luns:
+                fresh = self._read_target(target.target_id)
+                entry.targets[target.target_id] = fresh
+                if vol_id in fresh.luns:
+                    return fresh, fresh.luns[vol_id]
+        for target in targets:
+            if len(target.luns) >= self.maxlun:
+                continue
+            try:
+                added = self.client.add_target_luns(
+                    target.target_id, [vol_id], owner)
+            except ngx_exc.Conflict:
+                # Full (other services added LUNs) or already mapped:
+                # the target's detail tells which.
+                fresh = self._read_target(target.target_id)
+                entry.targets[target.target_id] = fresh
+                if vol_id in fresh.luns:
+                    return fresh, fresh.luns[vol_id]
+                continue
+            target.luns.update(_lun_map(added.get('luns')))
+            return target, target.luns[vol_id]
+        return self._new_target(entry, vol_id, owner)
+
+    def _new_target(self, entry, vol_id, owner):
+        used = {naming.target_index(entry.host, t.owner, t.name)
+                for t in entry.targets.values()}
+        index = next(i for i in range(len(used) + 1) if i not in used)
+        name = naming.target_name(entry.host, owner, index)
+        try:
+            created = self.client.create_target(
+                name, entry.group_id, self.portal_group_id, owner,
+                lun_ids=[vol_id])
+        except ngx_exc.Conflict:
+            # The name exists: our view of the host is stale.
+            self.forget(entry.host)
+            raise _StaleView(name)
+        target = self._read_target(created['id'])
+        entry.targets[target.target_id] = target
+        LOG.info('Created target %(name)s for host %(host)s.',
+                 {'name': name, 'host': entry.host})
+        return target, target.luns[vol_id]
+
+    # -- detach ---------------------------------------------------------
+
+    def detach(self, host, vol_id, owner=None):
+        """Unmap vol_id from the host; remove the host's objects if empty.
+
+        Returns True when the LUN was mapped for that host.
+        """
+        entry = self.lookup(host)
+        if entry is None:
+            return False
+        unmapped = False
+        candidates = (entry.targets_of(owner) if owner
+                      else list(entry.targets.values()))
+        for target in candidates:
+            if vol_id not in target.luns:
+                # The cache may be stale: confirm with the array.
+                try:
+                    target = self._read_target(target.target_id)
+                except ngx_exc.NotFound:
+                    entry.targets.pop(target.target_id, None)
+                    continue
+                entry.targets[target.target_id] = target
+                if vol_id not in target.luns:
+                    continue
+            remaining = self._unmap(target, vol_id)
+            unmapped = True
+            if remaining is not None and not remaining:
+                self._delete_target(entry, target)
+        if not entry.targets:
+            self._delete_group(entry)
+        return unmapped
+
+    def _unmap(self, target, vol_id):
+        try:
+            result = self.client.remove_target_luns(
+                target.target_id, [vol_id], target.owner)
+        except ngx_exc.NotFound:
+            target.luns.pop(vol_id, None)
+            return None
+        target.luns = _lun_map(result.get('luns'))
+        return target.luns
+
+    def _delete_target(self, entry, target):
+        try:
+            self.client.delete_target(target.target_id)
+        except ngx_exc.NotFound:
+            pass
+        except ngx_exc.Conflict:
+            # LUNs were added meanwhile: keep it.
+            entry.targets[target.target_id] = self._read_target(
+                target.target_id)
+            return
+        entry.targets.pop(target.target_id, None)
+        LOG.info('Removed target %(name)s of host %(host)s (no LUN left).',
+                 {'name': target.name, 'host': entry.host})
+
+    def _delete_group(self, entry):
+        if entry.group_id is None:
+            self.forget(entry.host)
+            return
+        try:
+            self.client.delete_auth_group(entry.group_id)
+        except ngx_exc.NotFound:
+            pass
+        except ngx_exc.Conflict:
+            # Still bound to a target we did not know of: read again.
+            self.forget(entry.host)
+            return
+        self.forget(entry.host)
+        LOG.info('Removed auth group of host %s (no target left).',
+                 entry.host)
+
+    def targets_with_lun(self, vol_id):
+        """(host digest stem, target) of every driver target mapping vol_id.
+
+        Lists every target: used only by a force detach, which has no
+        connector to name the host.
+        """
+        found = []
+        for item in self.client.list_targets_detail():
+            name = item.get('scsi_target_name', '')
+            if not name.startswith(naming.TARGET_PREFIX):
+                continue
+            target = _target_from_detail(item['scsi_id'], item)
+            if vol_id in target.luns:
+                found.append((target, item.get('group_id')))
+        return found
+
+    def force_unmap(self, target, group_id, vol_id):
+        """Unmap vol_id from a target found by targets_with_lun.
+
+        An emptied target is removed, and its auth group too when no other
+        target uses it (the array refuses with 409 otherwise).
+        """
+        for entry in list(self._cache.values()):
+            if target.target_id in entry.targets:
+                self.forget(entry.host)
+        remaining = self._unmap(target, vol_id)
+        if remaining is not None and not remaining:
+            try:
+                self.client.delete_target(target.target_id)
+            except (ngx_exc.NotFound, ngx_exc.Conflict):
+                return
+            if group_id and group_id != '1':
+                try:
+                    self.client.delete_auth_group(group_id)
+                except (ngx_exc.NotFound, ngx_exc.Conflict):
+                    pass
+
+
+def _target_from_detail(target_id, detail):
+    return Target(target_id, detail['scsi_target_name'],
+                  detail.get('owner', ''), detail['target_iqn'],
+                  _lun_map(detail.get('luns')))
+
+
+def host_lock_key(host=None, target_name=None):
+    """Lock key of a host, from its name or from one of its targets."""
+    if target_name is not None:
+        return target_name[len(naming.TARGET_PREFIX):][:20]
+    return naming.target_name(host, '', 0)[len(naming.TARGET_PREFIX):][:20]
+
+
+def _alias(host):
+    """iqn_alias of a host: 1-64 of [A-Za-z0-9_.:-]."""
+    cleaned = ''.join(c if c.isalnum() and c.isascii() or c in '_.:-'
+                      else '-' for c in host)
+    return cleaned[:64] or 'cinder-host'

@@ -1,0 +1,159 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Driver against the simulator over real HTTP: shared fixtures."""
+
+import os
+import tempfile
+import uuid
+
+from cinder import context
+from cinder import coordination
+from cinder import objects
+from cinder.tests.unit import fake_snapshot
+from cinder.tests.unit import fake_volume
+from cinder.volume import configuration
+from cinder.volume import driver as cinder_driver
+from oslo_config import cfg
+import testtools
+
+from cinder_ngxstorage import driver as ngx_driver
+from cinder_ngxstorage import naming
+from cinder_ngxstorage.simulator import Simulator
+
+CONF = cfg.CONF
+objects.register_all()
+_coordinator_started = False
+
+
+def start_coordination():
+    """Start Cinder's lock coordinator once per test process (file locks)."""
+    global _coordinator_started
+    if not _coordinator_started:
+        lock_dir = tempfile.mkdtemp(prefix='ngx-locks-')
+        CONF.set_override('backend_url', 'file://' + lock_dir,
+                          group='coordination')
+        coordination.COORDINATOR.start()
+        _coordinator_started = True
+
+
+def make_configuration(group, **values):
+    """A backend configuration section named group with values set."""
+    conf = configuration.Configuration(cinder_driver.volume_opts,
+                                       config_group=group)
+    conf.append_config_values(ngx_driver.san.san_opts)
+    conf.append_config_values(ngx_driver.options.NGXSTORAGE_OPTS)
+    for key, value in values.items():
+        CONF.set_override(key, value, group=group)
+    return conf
+
+
+def driver_settings(sim, pools=None, **extra):
+    """Options pointing a driver at a running simulator."""
+    scheme, _sep, rest = sim.url.partition('://')
+    host, _sep, port = rest.rpartition(':')
+    settings = {
+        'volume_backend_name': 'ngx',
+        'san_ip': host,
+        'san_api_port': int(port),
+        'ngxstorage_use_https': scheme == 'https',
+        'ngxstorage_api_token': sim.token,
+        'ngxstorage_pools': pools or [p['pool_name'] for p in sim.state.pools()],
+        'ngxstorage_portal_group': sim.portal_group_id,
+        'ngxstorage_api_retries': 1,
+        'ngxstorage_api_timeout': 10,
+    }
+    settings.update(extra)
+    return settings
+
+
+class DriverTestCase(testtools.TestCase):
+    """A simulator and a driver set up against it."""
+
+    POOLS = ('pool1:200G', 'pool2:100G')
+    PORTALS = ('127.0.0.1:3260', '127.0.0.2:3260')
+
+    def setUp(self):
+        super().setUp()
+        start_coordination()
+        self.sim = Simulator(pools=self.POOLS, portals=self.PORTALS)
+        self.sim.__enter__()
+        self.addCleanup(self.sim.__exit__, None, None, None)
+        self.ctx = context.get_admin_context()
+        self.driver = self.make_driver()
+
+    def make_driver(self, setup=True, **extra):
+        group = 'ngx-%s' % uuid.uuid4().hex[:8]
+        conf = make_configuration(group, **driver_settings(self.sim, **extra))
+        self.addCleanup(CONF.clear_override, 'san_ip', group=group)
+        drv = ngx_driver.NGXStorageISCSIDriver(configuration=conf,
+                                               host='cinder@ngx')
+        if setup:
+            drv.do_setup(self.ctx)
+            drv.check_for_setup_error()
+        return drv
+
+    # -- Cinder objects -------------------------------------------------
+
+    def volume(self, size=1, pool='pool1', **updates):
+        """A Cinder volume object scheduled to pool."""
+        vol_id = updates.pop('id', str(uuid.uuid4()))
+        return fake_volume.fake_volume_obj(
+            self.ctx, id=vol_id, _name_id=None, size=size,
+            host='cinder@ngx#%s' % pool, provider_id=None,
+            provider_location=None, **updates)
+
+    def create_volume(self, size=1, pool='pool1', **updates):
+        vol = self.volume(size, pool, **updates)
+        vol.update(self.driver.create_volume(vol) or {})
+        return vol
+
+    def snapshot(self, volume, **updates):
+        snap = fake_snapshot.fake_snapshot_obj(
+            self.ctx, id=str(uuid.uuid4()), volume_id=volume.id,
+            volume_size=volume.size, provider_id=None, **updates)
+        snap.volume = volume
+        return snap
+
+    def create_snapshot(self, volume):
+        snap = self.snapshot(volume)
+        snap.update(self.driver.create_snapshot(snap) or {})
+        return snap
+
+    @staticmethod
+    def connector(host='compute-1', initiator=None, **extra):
+        conn = {'host': host,
+                'initiator': initiator or 'iqn.1993-08.org.debian:01:%s'
+                % uuid.uuid5(uuid.NAMESPACE_DNS, host).hex[:12],
+                'ip': '192.0.2.1', 'platform': 'x86_64', 'os_type': 'linux2',
+                'multipath': True}
+        conn.update(extra)
+        return conn
+
+    # -- array state ----------------------------------------------------
+
+    def luns(self):
+        """Names of the LUNs on the array, the registry left out."""
+        return sorted(lun['vol_name'] for lun in self.sim.state.luns()
+                      if lun['vol_name'] != naming.DEFERRED_REGISTRY_LUN)
+
+    def assert_array_empty(self):
+        """No LUN, snapshot, target or auth group of ours is left."""
+        state = self.sim.state
+        self.assertEqual([], self.luns())
+        self.assertEqual([], [s for s in state.snapshots()])
+        self.assertEqual([], [t for t in state.targets()])
+        self.assertEqual(['1'], [g['group_id'] for g in state.auth_groups()])
+
+
+def env_flag(name):
+    return os.environ.get(name, '').lower() in ('1', 'true', 'yes')
