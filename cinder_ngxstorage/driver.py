@@ -22,6 +22,7 @@ listing.
 
 import contextlib
 import functools
+import os
 
 from cinder.common import constants
 from cinder import coordination
@@ -32,6 +33,7 @@ from cinder.volume import driver
 from cinder.volume.drivers.san import san
 from cinder.volume import volume_utils
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 from cinder_ngxstorage import client as ngx_client
 from cinder_ngxstorage import deferred
@@ -47,10 +49,21 @@ LOG = logging.getLogger(__name__)
 CLONE_LOCATION = 'ngxstorage:clone'
 CLONE_INTERNAL_PREFIX = 'ngxstorage:clone:internal:'
 
-# Endpoints whose permission the driver checks at start-up. Each is probed
-# with a request the array must refuse as invalid (400) when the key is
-# permitted and as forbidden (403) when it is not, so nothing is changed.
+# Endpoints whose permission the driver checks at start-up. Reads are
+# probed as they are; writes with a request the array must refuse as
+# invalid (400) or unknown (404) when the key is permitted and as forbidden
+# (403) when it is not, so nothing is changed.
 _PERMISSION_PROBES = (
+    ('status.capacity', lambda c: c.get_capacity()),
+    ('lun.list', lambda c: c.list_luns()),
+    ('lun.detail', lambda c: c.get_lun('x')),
+    ('snapshot.list', lambda c: c.list_snapshots(vol_id='x')),
+    ('snapshot.delete_all', lambda c: c.delete_all_snapshots('x')),
+    ('iscsi_target.list', lambda c: c.list_targets()),
+    ('iscsi_target.detail', lambda c: c.get_target('x')),
+    ('iscsi_target.detail_list', lambda c: c.list_targets_detail()),
+    ('auth_group.list', lambda c: c.list_auth_groups()),
+    ('auth_group.detail', lambda c: c.get_auth_group('x')),
     ('lun.create', lambda c: c.create_lun('', '', 0)),
     ('lun.modify', lambda c: c.modify_lun('x', size=0)),
     ('lun.delete', lambda c: c.delete_lun('x')),
@@ -166,6 +179,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if not conf.ngxstorage_portal_group:
             problems.append(_('ngxstorage_portal_group is not set: name '
                               'the portal group that serves iSCSI.'))
+        if (conf.ngxstorage_ca_bundle
+                and not os.path.isfile(conf.ngxstorage_ca_bundle)):
+            problems.append(_('ngxstorage_ca_bundle %s is not a readable '
+                              'file: fix the path.')
+                            % conf.ngxstorage_ca_bundle)
         if conf.ngxstorage_ca_bundle and not conf.ngxstorage_verify_tls:
             problems.append(_('ngxstorage_ca_bundle is set but '
                               'ngxstorage_verify_tls is False: the bundle '
@@ -315,8 +333,16 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         pool = volume_utils.extract_host(volume.host, 'pool')
         return pool or self.configuration.ngxstorage_pools[0]
 
-    def _thin(self):
-        return 'on' if self.configuration.san_thin_provision else 'off'
+    def _thin(self, volume):
+        """'on' or 'off': the type's provisioning:type, else the default."""
+        specs = {}
+        if volume.volume_type_id and volume.volume_type:
+            specs = volume.volume_type.extra_specs or {}
+        wanted = specs.get('provisioning:type')
+        if wanted not in ('thin', 'thick'):
+            wanted = ('thin' if self.configuration.san_thin_provision
+                      else 'thick')
+        return 'on' if wanted == 'thin' else 'off'
 
     def _lun_id(self, volume):
         """The array vol_id of a volume, or None when it has no LUN."""
@@ -328,11 +354,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 return lun['vol_id']
         return None
 
-    def _create_lun(self, name, pool, size_gb):
+    def _create_lun(self, name, pool, size_gb, thin):
         """Create a LUN, adopting one a lost response left behind."""
         try:
             created = self.client.create_lun(
-                pool, name, size_gb, thin_provision=self._thin())
+                pool, name, size_gb, thin_provision=thin)
             return created['luns'][0]['vol_id']
         except (ngx_exc.TransientError, ngx_exc.Conflict) as err:
             # The array may have made it although we saw no answer, or a
@@ -353,6 +379,18 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                     return lun['vol_id']
         return None
 
+    @staticmethod
+    def _cleanup(action, object_id):
+        """Undo a half-done step; its failure must not hide the cause."""
+        try:
+            action(object_id)
+        except ngx_exc.NotFound:
+            pass
+        except ngx_exc.NGXStorageError as err:
+            LOG.error('Could not clean up %(id)s after a failure: %(err)s; '
+                      'it is left on the array.', {'id': object_id,
+                                                   'err': err})
+
     def _grow(self, vol_id, size_gb):
         self.client.modify_lun(vol_id, size=size_gb)
 
@@ -364,7 +402,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         pool = self._pool_of(volume)
         with array_errors(_('create volume %(id)s in pool %(pool)s')
                           % {'id': volume.id, 'pool': pool}):
-            vol_id = self._create_lun(name, pool, volume.size)
+            vol_id = self._create_lun(name, pool, volume.size,
+                                      self._thin(volume))
         LOG.info('Created volume %(id)s as LUN %(name)s (%(vol)s).',
                  {'id': volume.id, 'name': name, 'vol': vol_id})
         return {'provider_id': vol_id, 'provider_location': None}
@@ -379,7 +418,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 return
             self._delete_lun(volume, vol_id)
 
-    def _delete_lun(self, volume, vol_id):
+    def _delete_lun(self, volume, vol_id, unmapped=False):
         try:
             deferred.delete_lun_and_free_snapshots(self.client, vol_id)
         except ngx_exc.NotFound:
@@ -387,8 +426,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                         {'vol': vol_id, 'id': volume.id})
         except ngx_exc.Conflict:
             # Still mapped (a force delete) or snapshots with clones.
-            if self._unmap_everywhere(vol_id):
-                self._delete_lun(volume, vol_id)
+            if not unmapped and self._unmap_everywhere(vol_id):
+                self._delete_lun(volume, vol_id, unmapped=True)
                 return
             self.deferred.defer_lun(vol_id)
         else:
@@ -446,8 +485,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 vol_id = self._clone(snap_id, volume,
                                      src_vref.size, volume.size)
             except Exception:
-                self._delete_internal_snapshot(snap_id)
-                raise
+                with excutils.save_and_reraise_exception():
+                    self._cleanup(self._delete_internal_snapshot, snap_id)
         return {'provider_id': vol_id,
                 'provider_location': CLONE_INTERNAL_PREFIX + snap_id}
 
@@ -474,8 +513,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 self._grow(vol_id, size)
             except ngx_exc.NGXStorageError:
                 # Leave nothing behind: the clone is unusable at this size.
-                self.client.delete_lun(vol_id)
-                raise
+                with excutils.save_and_reraise_exception():
+                    self._cleanup(self.client.delete_lun, vol_id)
         LOG.info('Created volume %(id)s as clone %(vol)s of snapshot '
                  '%(snap)s.', {'id': volume.id, 'vol': vol_id,
                                'snap': snap_id})
@@ -553,9 +592,16 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     # -- attach / detach ------------------------------------------------
 
+    def validate_connector(self, connector):
+        """The connector must name its initiator and its host."""
+        for key in ('initiator', 'host'):
+            if not connector.get(key):
+                raise exception.InvalidConnectorException(missing=key)
+
     @_host_locked
     def initialize_connection(self, volume, connector):
         """Map the LUN for the connector's host; return iSCSI properties."""
+        self.validate_connector(connector)
         host = connector['host']
         with array_errors(_('attach volume %(id)s to host %(host)s')
                           % {'id': volume.id, 'host': host}):

@@ -49,7 +49,7 @@ def generate_chap_secret():
                    for _ in range(CHAP_SECRET_LENGTH))
 
 
-class _StaleView(Exception):
+class _StaleView(ngx_exc.Conflict):
     """The cached view of a host disagrees with the array."""
 
 
@@ -259,7 +259,9 @@ class HostExports:
         except ngx_exc.Conflict:
             # The name exists: our view of the host is stale.
             self.forget(entry.host)
-            raise _StaleView(name)
+            raise _StaleView(message='target %s exists already' % name,
+                             method='POST', path='/api/v2/target/iscsi/',
+                             status=409)
         target = self._read_target(created['id'])
         entry.targets[target.target_id] = target
         LOG.info('Created target %(name)s for host %(host)s.',
@@ -273,6 +275,14 @@ class HostExports:
 
         Returns True when the LUN was mapped for that host.
         """
+        if self._detach(host, vol_id, owner):
+            return True
+        # Not in any target we knew of: another service may have mapped it
+        # into a target made since. Read the host again, once.
+        self.forget(host)
+        return self._detach(host, vol_id, owner)
+
+    def _detach(self, host, vol_id, owner):
         entry = self.lookup(host)
         if entry is None:
             return False

@@ -107,10 +107,14 @@ class DriverTestCase(testtools.TestCase):
     def volume(self, size=1, pool='pool1', **updates):
         """A Cinder volume object scheduled to pool."""
         vol_id = updates.pop('id', str(uuid.uuid4()))
-        return fake_volume.fake_volume_obj(
+        vtype = updates.pop('volume_type', None)
+        vol = fake_volume.fake_volume_obj(
             self.ctx, id=vol_id, _name_id=None, size=size,
             host='cinder@ngx#%s' % pool, provider_id=None,
             provider_location=None, **updates)
+        if vtype is not None:
+            vol.volume_type = vtype
+        return vol
 
     def create_volume(self, size=1, pool='pool1', **updates):
         vol = self.volume(size, pool, **updates)

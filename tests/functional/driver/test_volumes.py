@@ -12,7 +12,10 @@
 
 """Volume and snapshot operations of the driver against the simulator."""
 
+import uuid
+
 from cinder import exception
+from cinder import objects
 
 from cinder_ngxstorage import naming
 from tests.functional.driver import base
@@ -40,6 +43,15 @@ class VolumeLifecycleTest(base.DriverTestCase):
     def test_thick_volume_when_thin_is_off(self):
         self.driver = self.make_driver(san_thin_provision=False)
         vol = self.create_volume()
+        self.assertEqual('full',
+                         self.lun_detail(vol.provider_id)['provision_type'])
+
+    def test_volume_type_provisioning_wins(self):
+        vtype = objects.VolumeType(
+            self.ctx, id=str(uuid.uuid4()), name='thick',
+            extra_specs={'provisioning:type': 'thick'})
+        vol = self.create_volume(volume_type_id=vtype.id,
+                                 volume_type=vtype)
         self.assertEqual('full',
                          self.lun_detail(vol.provider_id)['provision_type'])
 
