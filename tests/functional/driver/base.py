@@ -67,7 +67,8 @@ def driver_settings(sim, pools=None, **extra):
         'san_api_port': int(port),
         'ngxstorage_use_https': scheme == 'https',
         'ngxstorage_api_token': sim.token,
-        'ngxstorage_pools': pools or [p['pool_name'] for p in sim.state.pools()],
+        'ngxstorage_pools': pools or [p['pool_name']
+                                      for p in sim.state.pools()],
         'ngxstorage_portal_group': sim.portal_group_id,
         'ngxstorage_api_retries': 1,
         'ngxstorage_api_timeout': 10,
