@@ -426,7 +426,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                         {'vol': vol_id, 'id': volume.id})
         except ngx_exc.Conflict:
             # Still mapped (a force delete) or snapshots with clones.
-            if not unmapped and self._unmap_everywhere(vol_id):
+            if not unmapped and self._is_mapped(vol_id) and \
+                    self._unmap_everywhere(vol_id):
                 self._delete_lun(volume, vol_id, unmapped=True)
                 return
             self.deferred.defer_lun(vol_id)
@@ -439,6 +440,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 location[len(CLONE_INTERNAL_PREFIX):])
         if location.startswith(CLONE_LOCATION):
             self.deferred.collect()
+
+    def _is_mapped(self, vol_id):
+        protocols = self.client.get_lun(vol_id).get('protocols') or {}
+        return bool(protocols.get('iscsi'))
 
     def _delete_internal_snapshot(self, snap_id):
         try:

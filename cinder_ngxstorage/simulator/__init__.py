@@ -1,1 +1,198 @@
-"""A strict simulator of the NGXStorage REST API v2.4.1."""
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A strict simulator of the NGXStorage REST API v2.4.1.
+
+:class:`Simulator` is the test fixture: a context manager that starts the
+simulated array's HTTP API on a free port of 127.0.0.1 in a background
+thread and stops it cleanly::
+
+    with Simulator(pools=('pool1:100G', 'pool2:50G:B')) as sim:
+        requests.get(sim.url + '/api/v2/pool',
+                     headers={'Authorization': 'Bearer ' + sim.token})
+
+The parts: :mod:`.api_spec` (the operation table), :mod:`.state` (the array
+model), :mod:`.keys`, :mod:`.faults`, :mod:`.server` (HTTP front) and
+:mod:`.cli` (the ``ngxstorage-simulator`` console script).
+"""
+
+import os
+import secrets
+import threading
+
+from cinder_ngxstorage.simulator import faults as faults_mod
+from cinder_ngxstorage.simulator import keys as keys_mod
+from cinder_ngxstorage.simulator import server as server_mod
+from cinder_ngxstorage.simulator import state as state_mod
+
+__all__ = ['Simulator']
+
+DEFAULT_POOLS = ('pool1:100G', 'pool2:50G:B')
+DEFAULT_PORTALS = ('127.0.0.1:3260',)
+DEFAULT_KEY_NAME = 'admin'
+
+
+class Simulator(object):
+    """A simulated NGXStorage array served over HTTP(S).
+
+    :param pools: pool specs ``NAME:SIZE[:OWNER]`` (see
+        ``state.parse_pool_spec``).
+    :param portals: iSCSI portals ``IP[:PORT]`` of the portal group.
+    :param tls_cert: PEM certificate file; with ``tls_key`` serves HTTPS.
+    :param tls_key: PEM private key file.
+    :param latency_ms: delay added to every API request.
+    :param keys: extra API keys, dicts ``{name, token, expires_at, pools,
+        permissions, enabled}``; the default all-powerful key (``token``)
+        always exists besides them.
+    :param state_file: JSON file the state is saved to after every change;
+        when it exists at start, the state is loaded from it (and
+        ``pools``, ``portals`` and ``service_tag`` are ignored).
+    :param service_tag: the array's service tag.
+    :param backing: the data plane (``backing.NullBacking`` interface);
+        the simulator owns it and closes it on :meth:`stop`.
+    :param host: address to listen on.
+    :param port: port to listen on (0 = a free one).
+    :param token: token of the default key (random 40 hex when None).
+    :param admin_token: token of the ``/_sim/`` admin paths (random when
+        None).
+    """
+
+    def __init__(self, pools=DEFAULT_POOLS, portals=DEFAULT_PORTALS,
+                 tls_cert=None, tls_key=None, latency_ms=0, keys=None,
+                 state_file=None, service_tag='NGXSIM01', backing=None,
+                 host='127.0.0.1', port=0, token=None, admin_token=None):
+        if bool(tls_cert) != bool(tls_key):
+            raise ValueError('tls_cert and tls_key go together')
+        self.host = host
+        self.state_file = state_file
+        self.backing = backing
+        self.loaded_from_file = False
+        self._stop_event = threading.Event()
+        on_change = None
+        if state_file:
+            on_change = server_mod.StateFileWriter(state_file)
+        if state_file and os.path.exists(state_file):
+            data = server_mod.read_state_file(state_file)
+            self.state = state_mod.ArrayState.load(
+                data, backing=backing, on_change=on_change)
+            self.loaded_from_file = True
+        else:
+            self.state = state_mod.ArrayState(
+                pools, portals=portals, service_tag=service_tag,
+                backing=backing, on_change=on_change)
+        if on_change is not None:
+            # Save at once, so the ids of a fresh array survive a restart
+            # that happens before the first change.
+            on_change(self.state)
+        self.keys = keys_mod.KeyStore()
+        self.token = self.keys.add(DEFAULT_KEY_NAME, token=token)
+        for key in keys or ():
+            self.keys.add_dict(dict(key))
+        self.admin_token = admin_token or secrets.token_hex(20)
+        self.faults = faults_mod.FaultInjector()
+        self.request_log = server_mod.RequestLog()
+        self.app = server_mod.SimulatorApp(
+            self.state, self.keys, self.faults, self.admin_token,
+            latency_ms=latency_ms, stop_event=self._stop_event,
+            request_log=self.request_log)
+        tls_context = None
+        if tls_cert:
+            tls_context = server_mod.make_tls_context(tls_cert, tls_key)
+        self._server = server_mod.SimulatorServer(
+            self.app, host=host, port=port, tls_context=tls_context,
+            stop_event=self._stop_event)
+        self._running = False
+
+    def __repr__(self):
+        return '<Simulator %s>' % (self.url if self._running else 'stopped')
+
+    # -- life cycle --------------------------------------------------------
+
+    def start(self):
+        """Start serving in a background thread; return self."""
+        if not self._running:
+            self._server.start()
+            self._running = True
+        return self
+
+    def stop(self):
+        """Stop serving, close connections and the backing."""
+        if self._running:
+            self._running = False
+            self._server.stop()
+            if self.backing is not None:
+                self.backing.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc_value, tb):
+        self.stop()
+
+    # -- attributes --------------------------------------------------------
+
+    @property
+    def url(self):
+        """Base URL, ``http://127.0.0.1:<port>`` (https with TLS)."""
+        return self._server.url
+
+    @property
+    def port(self):
+        """The TCP port served (None before :meth:`start`)."""
+        return self._server.port
+
+    @property
+    def portal_group_id(self):
+        """Id of the array's portal group."""
+        return self.state.portal_group_id
+
+    @property
+    def requests(self):
+        """The request log, oldest first.
+
+        Each entry is a dict {method, path, query, op_id, status, time,
+        fault, key}; status None means the connection was dropped.
+        """
+        return self.request_log.entries()
+
+    def clear_requests(self):
+        """Empty the request log."""
+        self.request_log.clear()
+
+    # -- control -----------------------------------------------------------
+
+    def add_key(self, name, token=None, expires_at=None, pools=None,
+                permissions=('*',), enabled=True):
+        """Add an API key and return its token (random when None)."""
+        return self.keys.add(name, token=token, expires_at=expires_at,
+                             pools=pools, permissions=permissions,
+                             enabled=enabled)
+
+    def set_pool_status(self, pool_name, status):
+        """Set a pool's health: ONLINE, DEGRADED or OFFLINE."""
+        return self.state.set_pool_status(pool_name, status)
+
+    def set_license(self, **flags):
+        """Change license flags (e.g. ``clone=0``)."""
+        return self.state.set_license(**flags)
+
+    def run_schedule(self, vol_id):
+        """Fire a LUN's snapshot schedule once (creates a snapshot)."""
+        return self.state.run_schedule(vol_id)
+
+    def client_view_lun(self, vol_id):
+        """Return a LUN's detail as ``GET /lun/{vol_id}`` shows it.
+
+        Seen with an unrestricted key; ApiError 404 if there is none.
+        """
+        return self.state.lun_detail(state_mod.RequestContext(),
+                                     {'vol_id': vol_id})
