@@ -78,7 +78,11 @@ class DeferredDeletions:
                 self.client.create_snapshot(marker, self.registry_id())
                 return
             except ngx_exc.Conflict:
-                return  # Marked already (a retry).
+                # Marked already (a retry, a lost answer), or refused
+                # (snapshot limit, no space): only the registry tells.
+                if marker in self.markers():
+                    return
+                raise
             except ngx_exc.NotFound:
                 if attempt == 2:
                     raise
@@ -151,6 +155,7 @@ class DeferredDeletions:
 def delete_lun_and_free_snapshots(client, vol_id):
     """Delete a LUN, first removing its snapshots that have no clones.
 
+    An array-side snapshot schedule of the LUN is deleted with it.
     Raises Conflict when snapshots with clones remain (the LUN must wait),
     NotFound when the LUN is gone already.
     """
@@ -159,7 +164,14 @@ def delete_lun_and_free_snapshots(client, vol_id):
         return
     except ngx_exc.Conflict:
         pass
-    # Snapshots that block the delete: internal clone sources whose clones
-    # are gone, array-side scheduled snapshots. Snapshots with clones stay.
+    # What blocks the delete: an array-side snapshot schedule (the array
+    # refuses to delete a LUN that has one; it goes with the LUN, as it
+    # would go on snapshotting a deleted volume), internal clone sources
+    # whose clones are gone, scheduled snapshots. Snapshots with clones
+    # stay.
+    try:
+        client.delete_snapshot_schedule(vol_id)
+    except ngx_exc.NotFound:
+        pass
     client.delete_all_snapshots(vol_id)
     client.delete_lun(vol_id)

@@ -22,7 +22,9 @@ listing.
 
 import contextlib
 import functools
+import ipaddress
 import os
+import re
 
 from cinder.common import constants
 from cinder import coordination
@@ -35,12 +37,15 @@ from cinder.volume import volume_utils
 from oslo_log import log as logging
 from oslo_utils import excutils
 
+from cinder_ngxstorage import answers
 from cinder_ngxstorage import client as ngx_client
 from cinder_ngxstorage import deferred
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import exports
+from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
 
@@ -59,6 +64,8 @@ _PERMISSION_PROBES = (
     ('lun.detail', lambda c: c.get_lun('x')),
     ('snapshot.list', lambda c: c.list_snapshots(vol_id='x')),
     ('snapshot.delete_all', lambda c: c.delete_all_snapshots('x')),
+    ('lun.detail_list', lambda c: c.list_luns_detail()),
+    ('snapshot.detail_list', lambda c: c.list_snapshots_detail(vol_id='x')),
     ('iscsi_target.list', lambda c: c.list_targets()),
     ('iscsi_target.detail', lambda c: c.get_target('x')),
     ('iscsi_target.detail_list', lambda c: c.list_targets_detail()),
@@ -71,6 +78,8 @@ _PERMISSION_PROBES = (
     ('snapshot.delete', lambda c: c.delete_snapshot('x')),
     ('snapshot.clone', lambda c: c.clone_snapshot('x', '')),
     ('snapshot.restore', lambda c: c.restore_snapshot('x')),
+    ('snapshot.schedule_delete',
+     lambda c: c.delete_snapshot_schedule('x')),
     ('iscsi_target.create', lambda c: c.create_target('', 'x', 'x', '')),
     ('iscsi_target.lun_add', lambda c: c.add_target_luns('x', 'x', '')),
     ('iscsi_target.lun_remove',
@@ -96,6 +105,15 @@ def _hint(err):
     if isinstance(err, ngx_exc.TLSVerificationFailed):
         return _('Set ngxstorage_ca_bundle to the CA that signed the '
                  'array\'s certificate.')
+    if isinstance(err, ngx_exc.RequestTimeout):
+        return _('The array did not answer in time: check san_ip and '
+                 'san_api_port, or raise ngxstorage_api_timeout if the '
+                 'array is slow, then retry.')
+    if (isinstance(err, ngx_exc.ConnectionFailed)
+            and 'TLS handshake' in err.message):
+        return _('The array does not speak TLS on this port: set '
+                 'ngxstorage_use_https = False, or san_api_port to its '
+                 'HTTPS port.')
     if isinstance(err, ngx_exc.TransientError):
         return _('The array could not be reached or failed; check san_ip, '
                  'san_api_port and ngxstorage_use_https, then retry.')
@@ -112,6 +130,22 @@ def array_errors(action):
             'action': action, 'err': err, 'hint': _hint(err)}
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg.strip()) from err
+    except answers.MALFORMED as err:
+        # An answer without the fields the API promises (see answers.py).
+        msg = _('NGXStorage: failed to %(action)s: the array\'s answer was '
+                'not understood (%(err)s). Check that san_ip points at an '
+                'NGXStorage array with REST API v2.') % {
+            'action': action, 'err': answers.describe(err)}
+        LOG.exception(msg)
+        raise exception.VolumeBackendAPIException(data=msg) from err
+
+
+def _run_host_locked(key, func):
+    """func() under the coordination lock of a host (a lock key)."""
+    @coordination.synchronized('ngxstorage-host-' + key)
+    def locked():
+        return func()
+    return locked()
 
 
 def _host_locked(func):
@@ -136,9 +170,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
         1.0.0 - Initial driver: volumes, snapshots, clones, extend, revert,
                 per-host auth groups with CHAP, multipath, active-active.
+        1.1.0 - Manage/unmanage volumes and snapshots and list manageable
+                ones, volume type extra specs, QoS priority, retype in
+                place, update_migrated_volume.
     """
 
-    VERSION = '1.0.0'
+    VERSION = '1.1.0'
     CI_WIKI_NAME = 'NGXStorage_CI'
     SUPPORTS_ACTIVE_ACTIVE = True
     VENDOR = 'NGXStorage'
@@ -153,6 +190,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self.pool_owners = {}
         self.portals = []
         self.maxlun = 64
+        # Whether the licence has datareduce (compression, deduplication);
+        # read at start-up.
+        self.datareduce = True
 
     @staticmethod
     def get_driver_options():
@@ -170,6 +210,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if not conf.san_ip:
             problems.append(_('san_ip is not set: set it to the array\'s '
                               'management address.'))
+        elif not _is_host_address(conf.san_ip):
+            problems.append(_('san_ip %s is not a host name or IP address: '
+                              'set the array\'s management address alone '
+                              '(no scheme, user or path; the port goes in '
+                              'san_api_port).') % conf.san_ip)
         if not conf.ngxstorage_api_token:
             problems.append(_('ngxstorage_api_token is not set: create an '
                               'API key on the array and set it.'))
@@ -226,6 +271,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def check_for_setup_error(self):
         """Check the array: one error naming every problem found."""
+        try:
+            self._check_array()
+        except answers.MALFORMED as err:
+            LOG.exception('Unexpected answer from the array.')
+            self._raise_setup_problems([
+                _('the array at %(ip)s answered something that is not the '
+                  'NGXStorage REST API v2 (%(err)s): check san_ip and '
+                  'san_api_port.') % {'ip': self.configuration.san_ip,
+                                      'err': answers.describe(err)}])
+
+    def _check_array(self):
         conf = self.configuration
         try:
             system_info = self.client.get_system_info()
@@ -249,10 +305,19 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self.client, conf.ngxstorage_pools[0])
         with array_errors(_('collect deferred deletions')):
             self.deferred.collect()
+        self._collect_leftovers()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
                  '%(portals)s, maxlun %(maxlun)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
                   'maxlun': self.maxlun})
+
+    def _collect_leftovers(self):
+        """Remove host objects interrupted operations left; best effort."""
+        try:
+            self.exports.collect_leftovers(_run_host_locked)
+        except ngx_exc.NGXStorageError as err:
+            LOG.warning('Could not look for empty targets and auth groups '
+                        'left by interrupted operations: %s', err)
 
     def _check_license(self):
         try:
@@ -261,6 +326,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             return [_('the licence could not be read: %s') % err]
         missing = [feature for feature in ('snapshot', 'clone')
                    if str(licence.get(feature, '0')) != '1']
+        self.datareduce = str(licence.get('datareduce', '0')) == '1'
         if missing:
             return [_('the array licence lacks %s: install a licence with '
                       'these features.') % ', '.join(missing)]
@@ -333,16 +399,45 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         pool = volume_utils.extract_host(volume.host, 'pool')
         return pool or self.configuration.ngxstorage_pools[0]
 
-    def _thin(self, volume):
-        """'on' or 'off': the type's provisioning:type, else the default."""
-        specs = {}
+    def _default_thin(self):
+        """'on' or 'off' from san_thin_provision."""
+        return 'on' if self.configuration.san_thin_provision else 'off'
+
+    def _type_properties(self, volume):
+        """LUN properties the volume's type and QoS set (validated).
+
+        Raises InvalidVolumeType before any array call (see
+        volume_types.py).
+        """
+        vtype = None
         if volume.volume_type_id and volume.volume_type:
-            specs = volume.volume_type.extra_specs or {}
-        wanted = specs.get('provisioning:type')
-        if wanted not in ('thin', 'thick'):
-            wanted = ('thin' if self.configuration.san_thin_provision
-                      else 'thick')
-        return 'on' if wanted == 'thin' else 'off'
+            vtype = volume.volume_type
+        props = volume_types.type_properties(vtype)
+        volume_types.check_licensed(props, self.datareduce)
+        return props
+
+    def _clone_properties(self, volume, origin_of):
+        """Type properties to give a clone (validated).
+
+        A clone has its origin's properties: those the type sets are
+        applied after cloning; a blocksize it cannot have is refused first
+        (origin_of() gives the origin LUN's vol_id).
+        """
+        props = self._type_properties(volume)
+        if 'blocksize' in props:
+            origin = origin_of()
+            with array_errors(_('read LUN %s') % origin):
+                current = volume_types.lun_properties(
+                    self.client.get_lun(origin))
+            conflict = volume_types.blocksize_conflict(current, props)
+            if conflict:
+                raise exception.InvalidVolumeType(reason=conflict)
+        return {k: v for k, v in props.items()
+                if k in volume_types.MODIFIABLE}
+
+    def _manageable(self):
+        return manage.Manageable(
+            self.client, self.configuration.ngxstorage_pools, self.deferred)
 
     def _lun_id(self, volume):
         """The array vol_id of a volume, or None when it has no LUN."""
@@ -354,13 +449,14 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 return lun['vol_id']
         return None
 
-    def _create_lun(self, name, pool, size_gb, thin):
+    def _create_lun(self, name, pool, size_gb, thin, **properties):
         """Create a LUN, adopting one a lost response left behind."""
         try:
             created = self.client.create_lun(
-                pool, name, size_gb, thin_provision=thin)
-            return created['luns'][0]['vol_id']
-        except (ngx_exc.TransientError, ngx_exc.Conflict) as err:
+                pool, name, size_gb, thin_provision=thin, **properties)
+            return answers.require_id(created['luns'][0]['vol_id'],
+                                      'vol_id of the new LUN')
+        except (ngx_exc.Conflict,) + answers.UNCERTAIN as err:
             # The array may have made it although we saw no answer, or a
             # retried create finds its own LUN: adopt it by name if it is
             # what we asked for; anything else is a real error.
@@ -398,12 +494,15 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def create_volume(self, volume):
         """Create a LUN in the volume's pool."""
+        _check_size(volume, volume.size)
         name = naming.volume_name(volume.name_id)
         pool = self._pool_of(volume)
+        props = self._type_properties(volume)
+        thin = props.pop('thin_provision', self._default_thin())
         with array_errors(_('create volume %(id)s in pool %(pool)s')
                           % {'id': volume.id, 'pool': pool}):
-            vol_id = self._create_lun(name, pool, volume.size,
-                                      self._thin(volume))
+            vol_id = self._create_lun(name, pool, volume.size, thin,
+                                      **props)
         LOG.info('Created volume %(id)s as LUN %(name)s (%(vol)s).',
                  {'id': volume.id, 'name': name, 'vol': vol_id})
         return {'provider_id': vol_id, 'provider_location': None}
@@ -415,8 +514,18 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             if vol_id is None:
                 LOG.warning('Volume %s has no LUN on the array: nothing to '
                             'delete.', volume.id)
-                return
-            self._delete_lun(volume, vol_id)
+            else:
+                self._delete_lun(volume, vol_id)
+            if not volume.provider_id:
+                # Its create failed: a clone may have left its internal
+                # snapshot on the source LUN.
+                self._delete_clone_snapshot_of(volume)
+
+    def _delete_clone_snapshot_of(self, volume):
+        name = naming.clone_snapshot_name(volume.name_id)
+        for item in self.client.list_snapshots().get('luns') or ():
+            if item.get('snap_name') == name:
+                self._delete_internal_snapshot(item['snap_id'])
 
     def _delete_lun(self, volume, vol_id, unmapped=False):
         try:
@@ -442,7 +551,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self.deferred.collect()
 
     def _is_mapped(self, vol_id):
-        protocols = self.client.get_lun(vol_id).get('protocols') or {}
+        protocols = self.client.get_lun(vol_id).get('protocols')
+        if not isinstance(protocols, dict):
+            return True  # Not said: the targets will tell.
         return bool(protocols.get('iscsi'))
 
     def _delete_internal_snapshot(self, snap_id):
@@ -467,6 +578,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def extend_volume(self, volume, new_size):
         """Grow a LUN; the array allows it while the LUN is exported."""
+        _check_size(volume, new_size, volume.size)
         with array_errors(_('extend volume %(id)s to %(size)s GiB')
                           % {'id': volume.id, 'size': new_size}):
             self._grow(self._require_lun(volume), new_size)
@@ -481,14 +593,16 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def create_cloned_volume(self, volume, src_vref):
         """Clone src_vref: an internal snapshot, then an array clone."""
+        _check_size(volume, volume.size, src_vref.size - 1)
         with array_errors(_('clone volume %(src)s into %(id)s')
                           % {'src': src_vref.id, 'id': volume.id}):
             src_id = self._require_lun(src_vref)
+            props = self._clone_properties(volume, lambda: src_id)
             snap_name = naming.clone_snapshot_name(volume.name_id)
             snap_id = self._create_snapshot(snap_name, src_id)
             try:
                 vol_id = self._clone(snap_id, volume,
-                                     src_vref.size, volume.size)
+                                     src_vref.size, volume.size, props)
             except Exception:
                 with excutils.save_and_reraise_exception():
                     self._cleanup(self._delete_internal_snapshot, snap_id)
@@ -497,18 +611,26 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def create_volume_from_snapshot(self, volume, snapshot):
         """Clone the snapshot; grow the clone if the volume is bigger."""
+        _check_size(volume, volume.size)
         with array_errors(_('create volume %(id)s from snapshot %(snap)s')
                           % {'id': volume.id, 'snap': snapshot.id}):
             snap_id = self._snapshot_id(snapshot)
+            props = self._clone_properties(
+                volume, lambda: self._require_lun(snapshot.volume))
             vol_id = self._clone(snap_id, volume, snapshot.volume_size,
-                                 volume.size)
+                                 volume.size, props)
+            if manage.is_managed_snapshot(snapshot):
+                # Its size at snapshot time is unknown: check the clone.
+                self._manageable().grow_to(vol_id, volume.size)
         return {'provider_id': vol_id, 'provider_location': CLONE_LOCATION}
 
-    def _clone(self, snap_id, volume, origin_size, size):
+    def _clone(self, snap_id, volume, origin_size, size, props=None):
         name = naming.volume_name(volume.name_id)
         try:
-            vol_id = self.client.clone_snapshot(snap_id, name)['vol_id']
-        except (ngx_exc.TransientError, ngx_exc.Conflict):
+            vol_id = answers.require_id(
+                self.client.clone_snapshot(snap_id, name)['vol_id'],
+                'vol_id of the clone')
+        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
             vol_id = self._adoptable_lun(name, self._pool_of(volume),
                                          origin_size)
             if vol_id is None:
@@ -518,6 +640,13 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 self._grow(vol_id, size)
             except ngx_exc.NGXStorageError:
                 # Leave nothing behind: the clone is unusable at this size.
+                with excutils.save_and_reraise_exception():
+                    self._cleanup(self.client.delete_lun, vol_id)
+        if props:
+            # The volume type's properties (the clone has its origin's).
+            try:
+                self.client.modify_lun(vol_id, **props)
+            except ngx_exc.NGXStorageError:
                 with excutils.save_and_reraise_exception():
                     self._cleanup(self.client.delete_lun, vol_id)
         LOG.info('Created volume %(id)s as clone %(vol)s of snapshot '
@@ -534,8 +663,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def _create_snapshot(self, name, vol_id):
         try:
-            return self.client.create_snapshot(name, vol_id)['snap_id']
-        except (ngx_exc.TransientError, ngx_exc.Conflict):
+            return answers.require_id(
+                self.client.create_snapshot(name, vol_id)['snap_id'],
+                'snap_id of the new snapshot')
+        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
             # A lost answer or a retry: adopt our own snapshot by name.
             listing = self.client.list_snapshots(vol_id=vol_id)
             for item in listing.get('luns') or ():
@@ -556,18 +687,34 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def delete_snapshot(self, snapshot):
         """Delete a snapshot; one with clones is deleted later."""
-        if not snapshot.provider_id:
-            LOG.warning('Snapshot %s has no array snapshot: nothing to '
-                        'delete.', snapshot.id)
-            return
         with array_errors(_('delete snapshot %s') % snapshot.id):
+            snap_id = snapshot.provider_id or self._snapshot_by_name(snapshot)
+            if not snap_id:
+                LOG.warning('Snapshot %s has no array snapshot: nothing to '
+                            'delete.', snapshot.id)
+                return
             try:
-                self.client.delete_snapshot(snapshot.provider_id)
+                self.client.delete_snapshot(snap_id)
             except ngx_exc.NotFound:
                 LOG.warning('Snapshot %s is gone from the array already.',
                             snapshot.id)
             except ngx_exc.Conflict:
-                self.deferred.defer_snapshot(snapshot.provider_id)
+                self.deferred.defer_snapshot(snap_id)
+
+    def _snapshot_by_name(self, snapshot):
+        """snap_id of a snapshot whose create failed, found by its name."""
+        vol_id = self._lun_id(snapshot.volume)
+        if vol_id is None:
+            return None
+        name = naming.snapshot_name(snapshot.id)
+        try:
+            listing = self.client.list_snapshots(vol_id=vol_id)
+        except ngx_exc.NotFound:
+            return None
+        for item in listing.get('luns') or ():
+            if item.get('snap_name') == name:
+                return item['snap_id']
+        return None
 
     def snapshot_revert_use_temp_snapshot(self):
         """No backup snapshot: it would be newer than the one to restore.
@@ -590,7 +737,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                             '(%(err)s); Cinder will copy the snapshot.',
                             {'id': volume.id, 'err': err})
                 raise NotImplementedError() from err
-            if volume.size > snapshot.volume_size:
+            if manage.is_managed_snapshot(snapshot):
+                # Its size at snapshot time is unknown: check the LUN.
+                self._manageable().grow_to(self._require_lun(volume),
+                                           volume.size)
+            elif volume.size > snapshot.volume_size:
                 self._grow(self._require_lun(volume), volume.size)
         LOG.info('Reverted volume %(id)s to snapshot %(snap)s.',
                  {'id': volume.id, 'snap': snapshot.id})
@@ -667,6 +818,147 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def remove_export(self, context, volume):
         """Nothing: terminate_connection unmaps the LUN per host."""
 
+    # -- manage / unmanage (see manage.py) ----------------------------
+
+    def manage_existing_get_size(self, volume, existing_ref):
+        """Size in GiB (rounded up) of the LUN a reference names."""
+        with array_errors(_('read LUN %s to manage it') % existing_ref):
+            detail = self._manageable().lun_to_manage(volume, existing_ref)
+        return manage.size_gib(detail.get('vol_size'))
+
+    def manage_existing(self, volume, existing_ref):
+        """Manage a LUN as volume; it keeps its array name.
+
+        provider_id (the vol_id) is how every later operation finds it.
+        The LUN grows to whole GiB and takes the properties its volume type
+        sets (one LUN modify at most).
+        """
+        wanted = self._type_properties(volume)
+        with array_errors(_('manage LUN %(ref)s as volume %(id)s')
+                          % {'ref': existing_ref, 'id': volume.id}):
+            manageable = self._manageable()
+            detail = manageable.lun_to_manage(volume, existing_ref)
+            manageable.adapt_lun(detail,
+                                 manage.size_gib(detail.get('vol_size')),
+                                 wanted)
+        LOG.info('Managing LUN %(name)s (%(vol)s) as volume %(id)s.',
+                 {'name': detail.get('vol_name'), 'vol': detail['vol_id'],
+                  'id': volume.id})
+        # A clone's deletion may free its origin (deferred deletion).
+        return {'provider_id': detail['vol_id'],
+                'provider_location': (CLONE_LOCATION if detail.get('clone')
+                                      else None)}
+
+    def unmanage(self, volume):
+        """Nothing on the array: the LUN stays as it is."""
+        LOG.info('Volume %(id)s is no longer managed; its LUN %(vol)s is '
+                 'left on the array.', {'id': volume.id,
+                                        'vol': volume.provider_id})
+
+    def manage_existing_snapshot_get_size(self, snapshot, existing_ref):
+        """The volume's size: the array does not report snapshot sizes."""
+        with array_errors(_('read snapshot %s to manage it') % existing_ref):
+            self._manageable().snapshot_to_manage(
+                snapshot, self._require_lun(snapshot.volume), existing_ref)
+        return snapshot.volume.size
+
+    def manage_existing_snapshot(self, snapshot, existing_ref):
+        """Manage a snapshot of the volume's LUN; it keeps its name."""
+        with array_errors(_('manage snapshot %(ref)s as %(id)s')
+                          % {'ref': existing_ref, 'id': snapshot.id}):
+            item = self._manageable().snapshot_to_manage(
+                snapshot, self._require_lun(snapshot.volume), existing_ref)
+        LOG.info('Managing snapshot %(name)s (%(snap)s) as snapshot '
+                 '%(id)s.', {'name': item.get('snap_name'),
+                             'snap': item['snap_id'], 'id': snapshot.id})
+        return {'provider_id': item['snap_id'],
+                'provider_location': manage.MANAGED_SNAPSHOT_LOCATION}
+
+    def unmanage_snapshot(self, snapshot):
+        """Nothing on the array: the snapshot stays as it is."""
+        LOG.info('Snapshot %(id)s is no longer managed; array snapshot '
+                 '%(snap)s is left as it is.',
+                 {'id': snapshot.id, 'snap': snapshot.provider_id})
+
+    def get_manageable_volumes(self, cinder_volumes, marker, limit, offset,
+                               sort_keys, sort_dirs):
+        """The LUNs of this backend's pools, with what stops managing them."""
+        with array_errors(_('list manageable volumes')):
+            entries = self._manageable().volume_entries(cinder_volumes)
+        return manage.paginate(entries, marker, limit, offset, sort_keys,
+                               sort_dirs)
+
+    def get_manageable_snapshots(self, cinder_snapshots, marker, limit,
+                                 offset, sort_keys, sort_dirs):
+        """The snapshots of this backend's LUNs, as get_manageable_volumes."""
+        with array_errors(_('list manageable snapshots')):
+            entries = self._manageable().snapshot_entries(cinder_snapshots)
+        return manage.paginate(entries, marker, limit, offset, sort_keys,
+                               sort_dirs)
+
+    # -- volume types and migration (see volume_types.py) ----------------
+
+    def retype(self, context, volume, new_type, diff, host):
+        """Change a volume's type in place when the array can.
+
+        In place (one LUN modify, or none) when the volume stays in its pool
+        and keeps its blocksize. Otherwise False: Cinder migrates the data
+        to a new LUN (the array cannot move a LUN to another pool or change
+        its blocksize). An invalid new type raises InvalidVolumeType.
+        """
+        pool = (volume_utils.extract_host(host['host'], 'pool')
+                or self.configuration.ngxstorage_pools[0])
+        if pool != self._pool_of(volume):
+            LOG.info('Retype of volume %(id)s moves it to pool %(pool)s: '
+                     'Cinder migrates it.', {'id': volume.id, 'pool': pool})
+            return False
+        new = volume_types.type_properties(new_type)
+        volume_types.check_licensed(new, self.datareduce)
+        old = {}
+        if volume.volume_type_id and volume.volume_type:
+            old = volume_types.type_properties(volume.volume_type,
+                                               strict=False)
+        wanted = volume_types.retype_properties(old, new,
+                                                self._default_thin())
+        with array_errors(_('retype volume %s') % volume.id):
+            vol_id = self._require_lun(volume)
+            current = volume_types.lun_properties(self.client.get_lun(vol_id))
+            conflict = volume_types.blocksize_conflict(current, wanted)
+            if conflict:
+                LOG.info('Retype of volume %(id)s: %(why)s; Cinder migrates '
+                         'it.', {'id': volume.id, 'why': conflict})
+                return False
+            changes = volume_types.changes_for(current, wanted)
+            if changes:
+                self.client.modify_lun(vol_id, **changes)
+        LOG.info('Retyped volume %(id)s in place: %(changes)s.',
+                 {'id': volume.id, 'changes': changes or 'no change'})
+        return True, None
+
+    def update_migrated_volume(self, ctxt, volume, new_volume,
+                               original_volume_status):
+        """The volume takes the migrated LUN's name_id and location.
+
+        The array cannot rename the new LUN after the volume, so the volume
+        keeps new_volume's name_id (the LUN's name) and provider_location.
+        provider_id is not returned on purpose: Cinder swaps it, with every
+        other field, between the two records right after this call
+        (Volume.finish_volume_migration); returned here as well, it would
+        be swapped back and deleting the migration source would delete the
+        migrated LUN.
+        """
+        return {'_name_id': new_volume.name_id,
+                'provider_location': new_volume.provider_location}
+
+    def _init_vendor_properties(self):
+        """The ngxstorage: extra specs (shown by cinder get-capabilities)."""
+        properties = {}
+        for key, title, description, kind, extra in (
+                volume_types.vendor_properties(self._default_thin())):
+            self._set_property(properties, key, title, description, kind,
+                               **extra)
+        return properties, volume_types.VENDOR
+
     # -- stats ----------------------------------------------------------
 
     def _update_volume_stats(self):
@@ -674,11 +966,14 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         conf = self.configuration
         with array_errors(_('read pool capacity')):
             capacity = self.client.get_capacity()
+            if not isinstance(capacity, dict):
+                raise ngx_exc.InvalidResponse(
+                    'the capacity answer is not an object of pools')
         ratio = volume_utils.get_max_over_subscription_ratio(
             conf.max_over_subscription_ratio, supports_auto=False)
         pools = []
         for name in conf.ngxstorage_pools:
-            info = (capacity.get(name) or {}).get('info') or {}
+            info = _capacity_info(capacity, name)
             pools.append({
                 'pool_name': name,
                 'total_capacity_gb': _gib(info.get('total_size')),
@@ -690,11 +985,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 'thick_provisioning_support': True,
                 'max_over_subscription_ratio': ratio,
                 'reserved_percentage': conf.reserved_percentage,
-                'QoS_support': False,
+                'QoS_support': True,
                 'multiattach': True,
                 'online_extend_support': True,
                 'location_info': 'ngxstorage:%s:%s' % (conf.san_ip, name),
             })
+            pools[-1].update(volume_types.pool_capabilities(self.datareduce))
         self._stats = {
             'volume_backend_name': conf.safe_get('volume_backend_name')
             or 'ngxstorage',
@@ -716,6 +1012,42 @@ def _as_int(value, default=0):
         return int(float(value))
     except (TypeError, ValueError):
         return default
+
+
+_HOST_NAME_RE = re.compile(
+    r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+    r'(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
+
+
+def _is_host_address(text):
+    """Whether text is an IP address (IPv6 with or without []) or a name."""
+    try:
+        ipaddress.ip_address(text.strip('[]'))
+        return True
+    except ValueError:
+        return bool(_HOST_NAME_RE.match(text))
+
+
+def _check_size(volume, size, below=0):
+    """Refuse a size the array must never see, before any call.
+
+    Cinder checks sizes too; this keeps a bad one from reaching an array
+    that might take it. size must be a whole number of GiB above below
+    (the current size, for an extend) and at least 1.
+    """
+    if (isinstance(size, bool) or not isinstance(size, int)
+            or size < max(1, below + 1)):
+        reason = _('volume %(id)s: %(size)r GiB is not a valid size: a '
+                   'whole number of GiB, at least %(min)d, is needed.') % {
+            'id': volume.id, 'size': size, 'min': max(1, below + 1)}
+        raise exception.InvalidInput(reason=reason)
+
+
+def _capacity_info(capacity, name):
+    """The ``info`` of a pool in /status/capacity; {} when unreadable."""
+    entry = capacity.get(name)
+    info = entry.get('info') if isinstance(entry, dict) else None
+    return info if isinstance(info, dict) else {}
 
 
 def _gib(value):

@@ -32,6 +32,7 @@ import string
 
 from oslo_log import log as logging
 
+from cinder_ngxstorage import answers
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
 
@@ -103,6 +104,10 @@ class HostExports:
         self.use_chap = use_chap
         self.maxlun = maxlun
         self._cache = {}
+        # owner -> the array's iqn_name, once a target read back proved
+        # that target IQNs are "<iqn_name>:<target name>" (see
+        # _created_target).
+        self._iqn_base = {}
 
     # -- reading what the array holds -----------------------------------
 
@@ -169,12 +174,13 @@ class HostExports:
 
     def attach(self, host, initiator, vol_id, owner):
         """Map vol_id for host; return (HostExport, Target, lun_number)."""
-        entry = self._ensure_group(host, initiator)
         try:
+            entry = self._ensure_group(host, initiator)
             target, lun = self._map_lun(entry, vol_id, owner)
         except (ngx_exc.NotFound, _StaleView):
-            # A target vanished or appeared under us (another service
-            # changed the host): read the host again and retry once.
+            # The group or a target vanished, or a target appeared under
+            # us (another service changed the host or cleaned up after an
+            # interrupted attach): read the host again and retry once.
             self.forget(host)
             entry = self._ensure_group(host, initiator)
             target, lun = self._map_lun(entry, vol_id, owner)
@@ -185,18 +191,30 @@ class HostExports:
         if entry is None or entry.group_id is None:
             entry = self._create_group(host, entry)
         if initiator not in entry.iqns:
-            self.client.add_auth_group_iqn(
-                entry.group_id, initiator, _alias(host), self.group_owner)
-            entry.iqns.add(initiator)
+            self._add_iqn(entry, initiator)
         if self.use_chap and entry.chap is None:
             self._set_chap(entry)
         return entry
 
+    def _add_iqn(self, entry, initiator):
+        try:
+            self.client.add_auth_group_iqn(
+                entry.group_id, initiator, _alias(entry.host),
+                self.group_owner)
+        except ngx_exc.Conflict:
+            # Added already (an earlier answer was lost, another service
+            # did it) or held by another group: the group tells which.
+            fresh = self._read_group(entry.host, entry.group_id)
+            if initiator not in fresh.iqns:
+                raise
+            entry.chap = entry.chap or fresh.chap
+        entry.iqns.add(initiator)
+
     def _create_group(self, host, known):
         name = naming.auth_group_name(host)
         try:
-            group_id = self.client.create_auth_group(
-                name, self.group_owner)['id']
+            group_id = answers.require_id(self.client.create_auth_group(
+                name, self.group_owner)['id'], 'id of the new auth group')
         except ngx_exc.Conflict:
             # It exists already (made by another service or before a
             # restart): adopt what the array holds.
@@ -232,17 +250,23 @@ class HostExports:
         for target in targets:
             if len(target.luns) >= self.maxlun:
                 continue
-            try:
-                added = self.client.add_target_luns(
-                    target.target_id, [vol_id], owner)
-            except ngx_exc.Conflict:
-                # Full (other services added LUNs) or already mapped:
-                # the target's detail tells which.
-                fresh = self._read_target(target.target_id)
-                entry.targets[target.target_id] = fresh
-                if vol_id in fresh.luns:
-                    return fresh, fresh.luns[vol_id]
-                continue
+            for attempt in (1, 2):
+                try:
+                    added = self.client.add_target_luns(
+                        target.target_id, [vol_id], owner)
+                except ngx_exc.Conflict:
+                    # Full (other services added LUNs) or already mapped:
+                    # the target's detail tells which.
+                    fresh = self._read_target(target.target_id)
+                    entry.targets[target.target_id] = fresh
+                    if vol_id in fresh.luns:
+                        return fresh, fresh.luns[vol_id]
+                    if attempt == 1 and len(fresh.luns) < self.maxlun:
+                        continue  # Not full: whatever it was, try again.
+                    added = None
+                break
+            if added is None:
+                continue  # Full: the next target, or a new one.
             target.luns.update(_lun_map(added.get('luns')))
             return target, target.luns[vol_id]
         return self._new_target(entry, vol_id, owner)
@@ -262,11 +286,34 @@ class HostExports:
             raise _StaleView(message='target %s exists already' % name,
                              method='POST', path='/api/v2/target/iscsi/',
                              status=409)
-        target = self._read_target(created['id'])
+        target = self._created_target(created, name, owner, vol_id)
         entry.targets[target.target_id] = target
         LOG.info('Created target %(name)s for host %(host)s.',
                  {'name': name, 'host': entry.host})
         return target, target.luns[vol_id]
+
+    def _created_target(self, created, name, owner, vol_id):
+        """The target a create answered; read back only when needed.
+
+        The create answer holds the id and the LUN numbers but not the
+        target IQN. The array forms it as ``<iqn_name>:<target name>``
+        (API-NOTES 12, the reference's examples): once reading back one
+        target of this controller confirms that, later targets are not
+        read, which saves one call per new host. An array that answers
+        otherwise is read every time.
+        """
+        answers.require_id(created['id'], 'id of the new target')
+        luns = _lun_map(created.get('luns'))
+        base = self._iqn_base.get(owner)
+        if base and vol_id in luns:
+            return Target(created['id'], name, owner,
+                          '%s:%s' % (base, name), luns)
+        detail = self.client.get_target(created['id'])
+        target = _target_from_detail(created['id'], detail)
+        base = detail.get('iqn_name')
+        if base and target.iqn == '%s:%s' % (base, name):
+            self._iqn_base[owner] = base
+        return target
 
     # -- detach ---------------------------------------------------------
 
@@ -299,26 +346,45 @@ class HostExports:
                     continue
                 entry.targets[target.target_id] = target
                 if vol_id not in target.luns:
+                    if not target.luns:
+                        # Emptied by an earlier detach that failed before
+                        # removing it.
+                        self._delete_target(entry, target)
                     continue
             remaining = self._unmap(target, vol_id)
             unmapped = True
-            if remaining is not None and not remaining:
+            if remaining is None:
+                entry.targets.pop(target.target_id, None)
+            elif not remaining:
                 self._delete_target(entry, target)
         if not entry.targets:
             self._delete_group(entry)
         return unmapped
 
     def _unmap(self, target, vol_id):
+        """Remove vol_id from target; the LUNs left, None if it is gone."""
         try:
             result = self.client.remove_target_luns(
                 target.target_id, [vol_id], target.owner)
         except ngx_exc.NotFound:
-            target.luns.pop(vol_id, None)
-            return None
+            # Unmapped already (an earlier answer was lost) or the target
+            # is gone: its detail tells which.
+            try:
+                fresh = self._read_target(target.target_id)
+            except ngx_exc.NotFound:
+                return None
+            target.luns = fresh.luns
+            return target.luns
         target.luns = _lun_map(result.get('luns'))
         return target.luns
 
     def _delete_target(self, entry, target):
+        """Remove an emptied target; a failure leaves it for later.
+
+        The LUN is unmapped, which is what the caller needed; an empty
+        target is reused by the host's next attach, removed by its next
+        detach or by the clean-up at service start.
+        """
         try:
             self.client.delete_target(target.target_id)
         except ngx_exc.NotFound:
@@ -328,11 +394,18 @@ class HostExports:
             entry.targets[target.target_id] = self._read_target(
                 target.target_id)
             return
+        except ngx_exc.NGXStorageError as err:
+            LOG.warning('Could not remove the empty target %(name)s of '
+                        'host %(host)s (%(err)s); it is removed later.',
+                        {'name': target.name, 'host': entry.host,
+                         'err': err})
+            return
         entry.targets.pop(target.target_id, None)
         LOG.info('Removed target %(name)s of host %(host)s (no LUN left).',
                  {'name': target.name, 'host': entry.host})
 
     def _delete_group(self, entry):
+        """Remove a host's group once it has no target; best effort."""
         if entry.group_id is None:
             self.forget(entry.host)
             return
@@ -343,6 +416,12 @@ class HostExports:
         except ngx_exc.Conflict:
             # Still bound to a target we did not know of: read again.
             self.forget(entry.host)
+            return
+        except ngx_exc.NGXStorageError as err:
+            self.forget(entry.host)
+            LOG.warning('Could not remove the auth group of host %(host)s '
+                        '(%(err)s); it is removed later.',
+                        {'host': entry.host, 'err': err})
             return
         self.forget(entry.host)
         LOG.info('Removed auth group of host %s (no target left).',
@@ -375,15 +454,90 @@ class HostExports:
                 self.forget(entry.host)
         remaining = self._unmap(target, vol_id)
         if remaining is not None and not remaining:
-            try:
-                self.client.delete_target(target.target_id)
-            except (ngx_exc.NotFound, ngx_exc.Conflict):
-                return
-            if group_id and group_id != '1':
-                try:
-                    self.client.delete_auth_group(group_id)
-                except (ngx_exc.NotFound, ngx_exc.Conflict):
-                    pass
+            self._remove_empty(target.target_id, group_id)
+
+    def _remove_empty(self, target_id, group_id):
+        """Delete an empty target, then its group if nothing else uses it.
+
+        Best effort: what fails is left for :meth:`collect_leftovers`.
+        Returns the number of objects removed.
+        """
+        removed = 0
+        try:
+            self.client.delete_target(target_id)
+            removed += 1
+        except (ngx_exc.NotFound, ngx_exc.Conflict):
+            return removed
+        except ngx_exc.NGXStorageError as err:
+            LOG.warning('Could not remove the empty target %(id)s '
+                        '(%(err)s); it is removed later.',
+                        {'id': target_id, 'err': err})
+            return removed
+        if group_id and group_id != '1':
+            removed += self._remove_group(group_id)
+        return removed
+
+    def _remove_group(self, group_id):
+        try:
+            self.client.delete_auth_group(group_id)
+            return 1
+        except (ngx_exc.NotFound, ngx_exc.Conflict):
+            return 0
+        except ngx_exc.NGXStorageError as err:
+            LOG.warning('Could not remove the auth group %(id)s (%(err)s); '
+                        'it is removed later.', {'id': group_id, 'err': err})
+            return 0
+
+    def collect_leftovers(self, run_locked):
+        """Remove the host objects a failed detach or attach left behind.
+
+        Targets of ours without any LUN, and auth groups of ours bound to
+        no target, serve nobody: the driver removes a target as soon as it
+        is emptied and a group with its last target, so these are what an
+        interrupted detach (or an attach that failed before creating its
+        target) left. Each is removed under its host's lock
+        (``run_locked(key, func)``), so an attach in progress on another
+        service is never undone. Returns the number of objects removed.
+        """
+        removed = 0
+        details = self.client.list_targets_detail()
+        bound = set()
+        for item in details:
+            name = item.get('scsi_target_name', '')
+            if item.get('luns') or not naming.is_target_name(name):
+                bound.add(item.get('group_id'))
+                continue
+            target_id, group_id = item['scsi_id'], item.get('group_id')
+            self._forget_objects(target_id, group_id)
+            removed += run_locked(host_lock_key(target_name=name),
+                                  lambda: self._remove_if_empty(
+                                      target_id, group_id))
+        for group in self.client.list_auth_groups():
+            name = group.get('group_name', '')
+            group_id = group.get('group_id')
+            if group_id in bound or not naming.is_auth_group_name(name):
+                continue
+            self._forget_objects(None, group_id)
+            removed += run_locked(host_lock_key(group_name=name),
+                                  lambda: self._remove_group(group_id))
+        if removed:
+            LOG.info('Removed %d empty target(s) and auth group(s) left by '
+                     'interrupted operations.', removed)
+        return removed
+
+    def _remove_if_empty(self, target_id, group_id):
+        try:
+            if self._read_target(target_id).luns:
+                return 0  # Used again meanwhile.
+        except ngx_exc.NotFound:
+            return 0
+        return self._remove_empty(target_id, group_id)
+
+    def _forget_objects(self, target_id, group_id):
+        for entry in list(self._cache.values()):
+            if target_id in entry.targets or (
+                    group_id and entry.group_id == group_id):
+                self.forget(entry.host)
 
 
 def _target_from_detail(target_id, detail):
@@ -392,10 +546,12 @@ def _target_from_detail(target_id, detail):
                   _lun_map(detail.get('luns')))
 
 
-def host_lock_key(host=None, target_name=None):
-    """Lock key of a host, from its name or from one of its targets."""
+def host_lock_key(host=None, target_name=None, group_name=None):
+    """Lock key of a host, from its name, a target's or its group's."""
     if target_name is not None:
         return target_name[len(naming.TARGET_PREFIX):][:20]
+    if group_name is not None:
+        return group_name[len(naming.AUTH_GROUP_PREFIX):][:20]
     return naming.target_name(host, '', 0)[len(naming.TARGET_PREFIX):][:20]
 
 

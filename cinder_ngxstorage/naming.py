@@ -34,6 +34,7 @@ targets ``ch-<20 chars>-<owner tag><n>``.
 
 import base64
 import hashlib
+import re
 import uuid
 
 VOLUME_PREFIX = 'cv-'
@@ -130,3 +131,19 @@ def deferred_snapshot_marker(snap_id):
 def deferred_lun_marker(vol_id):
     """Marker (a registry snapshot name) for a LUN awaiting deletion."""
     return DEFERRED_LUN_PREFIX + vol_id
+
+
+_TARGET_NAME_RE = re.compile(r'^%s[a-z2-7]{20}-[ab1][0-9]+$'
+                             % re.escape(TARGET_PREFIX))
+_AUTH_GROUP_NAME_RE = re.compile(r'^%s[a-z2-7]{24}$'
+                                 % re.escape(AUTH_GROUP_PREFIX))
+
+
+def is_target_name(name):
+    """Whether name is a host target this driver names (any host)."""
+    return bool(_TARGET_NAME_RE.match(name or ''))
+
+
+def is_auth_group_name(name):
+    """Whether name is a host auth group this driver names (any host)."""
+    return bool(_AUTH_GROUP_NAME_RE.match(name or ''))

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: start the NGXStorage simulator and walk a volume's life
-# through the Cinder driver, printing a table of the steps.
+# The main job: real Cinder (API, scheduler, volume service, in one process)
+# serving NGXStorage volumes from the simulator, with real iSCSI I/O when
+# tgtd is installed; walks a volume's life through the Cinder REST API and
+# prints a table of the steps. --keep leaves Cinder running (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh

@@ -29,6 +29,7 @@ import os
 import secrets
 import threading
 
+from cinder_ngxstorage.simulator import dataplane as dataplane_mod
 from cinder_ngxstorage.simulator import faults as faults_mod
 from cinder_ngxstorage.simulator import keys as keys_mod
 from cinder_ngxstorage.simulator import server as server_mod
@@ -64,14 +65,34 @@ class Simulator(object):
     :param token: token of the default key (random 40 hex when None).
     :param admin_token: token of the ``/_sim/`` admin paths (random when
         None).
+    :param data_dir: keep LUN and snapshot bytes as sparse files there
+        (see :mod:`.dataplane`); a temporary directory when ``iscsi`` is
+        set and this is None.
+    :param iscsi: export the LUNs through the simulator's own tgtd on the
+        ``portals`` (LUN numbers then start at 1; a portal ``IP:0`` gets a
+        free port, the same for all such portals). Without tgtd the
+        simulator runs without export and ``sim.dataplane.iscsi_problem``
+        says why.
     """
 
     def __init__(self, pools=DEFAULT_POOLS, portals=DEFAULT_PORTALS,
                  tls_cert=None, tls_key=None, latency_ms=0, keys=None,
                  state_file=None, service_tag='NGXSIM01', backing=None,
-                 host='127.0.0.1', port=0, token=None, admin_token=None):
+                 host='127.0.0.1', port=0, token=None, admin_token=None,
+                 data_dir=None, iscsi=False):
         if bool(tls_cert) != bool(tls_key):
             raise ValueError('tls_cert and tls_key go together')
+        #: The data plane (``dataplane.DataPlane``), None without one.
+        self.dataplane = None
+        if data_dir is not None or iscsi:
+            if backing is not None:
+                raise ValueError('backing excludes data_dir and iscsi')
+            self.dataplane = dataplane_mod.DataPlane(data_dir=data_dir,
+                                                     iscsi=iscsi)
+            backing = self.dataplane
+            if self.dataplane.exporter is not None:
+                # 'IP:0' portals: one free port for all of them.
+                portals = dataplane_mod.resolve_free_ports(portals)
         self.host = host
         self.state_file = state_file
         self.backing = backing
@@ -111,6 +132,7 @@ class Simulator(object):
             self.app, host=host, port=port, tls_context=tls_context,
             stop_event=self._stop_event)
         self._running = False
+        self._dataplane_started = False
 
     def __repr__(self):
         return '<Simulator %s>' % (self.url if self._running else 'stopped')
@@ -120,7 +142,19 @@ class Simulator(object):
     def start(self):
         """Start serving in a background thread; return self."""
         if not self._running:
-            self._server.start()
+            if self.dataplane is not None and not self._dataplane_started:
+                try:
+                    self.dataplane.start(self.state)
+                except Exception:
+                    self.dataplane.close()
+                    raise
+                self._dataplane_started = True
+            try:
+                self._server.start()
+            except Exception:
+                if self.dataplane is not None:
+                    self.dataplane.close()
+                raise
             self._running = True
         return self
 
@@ -131,6 +165,9 @@ class Simulator(object):
             self._server.stop()
             if self.backing is not None:
                 self.backing.close()
+        elif self.dataplane is not None:
+            # Never started: only its (temporary) files to remove.
+            self.dataplane.close()
 
     def __enter__(self):
         return self.start()

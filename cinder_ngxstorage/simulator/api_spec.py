@@ -845,6 +845,17 @@ def _error_response(description):
                 'schema': {'$ref': '#/components/schemas/Error'}}}}
 
 
+def _server(url):
+    """A server object; each ``{variable}`` of the URL gets a default."""
+    server = {'url': url}
+    names = re.findall(r'{([^{}]+)}', url)
+    if names:
+        # OpenAPI requires every variable of a server URL to be declared.
+        server['variables'] = {name: {'default': 'localhost'}
+                               for name in names}
+    return server
+
+
 def render_openapi(server_url='https://{host}'):
     """Render the operation table as an OpenAPI 3.0 document (a dict).
 
@@ -910,7 +921,7 @@ def render_openapi(server_url='https://{host}'):
                            'api_spec: the documented operations with the '
                            'constraints the simulator enforces.',
         },
-        'servers': [{'url': server_url}],
+        'servers': [_server(server_url)],
         'security': [{'bearer': []}],
         'components': {
             'securitySchemes': {'bearer': {'type': 'http',

@@ -31,6 +31,7 @@ import sys
 import threading
 
 from cinder_ngxstorage import simulator
+from cinder_ngxstorage.simulator import dataplane
 
 LOG = logging.getLogger(__name__)
 
@@ -74,6 +75,14 @@ def build_parser():
                         help='the array service tag (default NGXSIM01)')
     parser.add_argument('--debug', action='store_true',
                         help='log requests to stderr')
+    parser.add_argument('--data-dir', default=None,
+                        help='keep LUN and snapshot bytes as sparse files '
+                             'in this directory (the data plane)')
+    parser.add_argument('--iscsi', action='store_true',
+                        help='export the LUNs through a tgtd of our own '
+                             'on the --portal addresses (needs tgt and '
+                             'root; LUN numbers then start at 1; a portal '
+                             'IP:0 gets a free port)')
     return parser
 
 
@@ -106,7 +115,7 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     backing = make_backing(args)
-    if backing is None:
+    if backing is None and not (args.data_dir or args.iscsi):
         print('ngxstorage-simulator: data plane off (no backing configured):'
               ' LUNs exist only in the model, nothing is exported over '
               'iSCSI', file=sys.stderr)
@@ -128,14 +137,19 @@ def main(argv=None):
             state_file=args.state_file, service_tag=args.service_tag,
             backing=backing, host=args.host, port=args.port,
             token=args.token[0] if args.token else None,
-            admin_token=args.admin_token)
+            admin_token=args.admin_token,
+            data_dir=args.data_dir, iscsi=args.iscsi)
         if args.keys_file:
             sim.keys.load_file(args.keys_file)
         if sim.loaded_from_file and (args.pool or args.portal):
             print('ngxstorage-simulator: state loaded from %s; --pool and '
                   '--portal are ignored' % args.state_file, file=sys.stderr)
         sim.start()
-    except (OSError, ValueError, TypeError, KeyError) as e:
+        if sim.dataplane is not None:
+            print('ngxstorage-simulator: %s' % sim.dataplane.status(),
+                  file=sys.stderr)
+    except (OSError, ValueError, TypeError, KeyError,
+            dataplane.DataPlaneError) as e:
         print('ngxstorage-simulator: cannot start: %s' % e, file=sys.stderr)
         return 1
     try:

@@ -22,9 +22,18 @@ URL path (``/api/v2/lun/``), and acts in one of two phases:
     real answer, so a client sees a failure for a change that happened.
 
 Actions: ``status`` (answer ``status`` with ``{"success": false,
-"message"}``), ``drop`` (close the connection without any response) and
+"message"}``), ``drop`` (close the connection without any response),
 ``delay`` (wait ``delay`` seconds, then answer normally; used to provoke
-client read timeouts).  ``delay`` also postpones ``status`` and ``drop``.
+client read timeouts), ``body`` (answer ``status`` with the raw ``body``
+text as ``content_type``: an HTML error page, a document missing fields
+or of the wrong types, a huge one) and ``truncate`` (the real answer cut
+to half its bytes, a complete HTTP message with incomplete JSON; in the
+``before`` phase, half of the ``status`` error body).  ``delay`` also
+postpones the other actions.
+
+``probability`` (0 to 1) makes a rule fire on each request of its window
+with that chance only (random faults for soak tests; ``reseed`` makes
+the draws repeatable); a request it lets pass does not count as fired.
 
 A rule fires on its ``nth`` matching request and on the ``times - 1``
 following ones (``times=0``: on every match from the nth on).  Rules are
@@ -34,18 +43,20 @@ fires and the rules after it do not see that request.  Admin paths under
 """
 
 import itertools
+import random
 import re
 import threading
 
 PHASES = ('before', 'after')
-ACTIONS = ('status', 'drop', 'delay')
+ACTIONS = ('status', 'drop', 'delay', 'body', 'truncate')
 
 
 class FaultRule(object):
     """One fault rule and its counters (``seen``, ``fired``)."""
 
     def __init__(self, rule_id, method, path, phase, action, status,
-                 message, nth, times, delay):
+                 message, nth, times, delay, body=None,
+                 content_type='application/json', probability=1.0):
         self.id = rule_id
         self.method = method
         self.path = path
@@ -57,6 +68,9 @@ class FaultRule(object):
         self.nth = nth
         self.times = times
         self.delay = delay
+        self.body = body
+        self.content_type = content_type
+        self.probability = probability
         self.seen = 0
         self.fired = 0
 
@@ -82,6 +96,8 @@ class FaultRule(object):
             'phase': self.phase, 'action': self.action,
             'status': self.status, 'message': self.message,
             'nth': self.nth, 'times': self.times, 'delay': self.delay,
+            'body': self.body, 'content_type': self.content_type,
+            'probability': self.probability,
             'seen': self.seen, 'fired': self.fired,
         }
 
@@ -93,10 +109,17 @@ class FaultInjector(object):
         self._lock = threading.Lock()
         self._rules = []
         self._ids = itertools.count(1)
+        self._random = random.Random()
+
+    def reseed(self, seed):
+        """Make the draws of ``probability`` rules repeatable."""
+        with self._lock:
+            self._random.seed(seed)
 
     def add(self, method=None, path=r'.*', phase='before',
             action='status', status=500, message=None, nth=1, times=1,
-            delay=0.0):
+            delay=0.0, body=None, content_type='application/json',
+            probability=1.0):
         """Add a rule and return its id.
 
         ``method`` is an HTTP method, or None / ``'*'`` for any; ``path`` a
@@ -121,9 +144,11 @@ class FaultInjector(object):
         if action not in ACTIONS:
             raise ValueError('action must be one of %s'
                              % ', '.join(ACTIONS))
+        lowest = 200 if action == 'body' else 400
         if (isinstance(status, bool) or not isinstance(status, int) or
-                not 400 <= status <= 599):
-            raise ValueError('status must be an integer from 400 to 599')
+                not lowest <= status <= 599):
+            raise ValueError('status must be an integer from %d to 599'
+                             % lowest)
         if message is not None and not isinstance(message, str):
             raise ValueError('message must be a string')
         if isinstance(nth, bool) or not isinstance(nth, int) or nth < 1:
@@ -134,12 +159,24 @@ class FaultInjector(object):
         if (isinstance(delay, bool) or
                 not isinstance(delay, (int, float)) or not delay >= 0):
             raise ValueError('delay must be a number of seconds >= 0')
+        if action == 'body' and not isinstance(body, str):
+            raise ValueError('the body action needs body, a string')
+        if body is not None and not isinstance(body, str):
+            raise ValueError('body must be a string')
+        if not isinstance(content_type, str) or not content_type:
+            raise ValueError('content_type must be a non-empty string')
+        if (isinstance(probability, bool) or
+                not isinstance(probability, (int, float)) or
+                not 0 < probability <= 1):
+            raise ValueError('probability must be a number in (0, 1]')
         if message is None:
             message = ('Simulated fault: HTTP %d' % status
                        if action == 'status' else 'Simulated fault')
         with self._lock:
             rule = FaultRule(next(self._ids), method, path, phase, action,
-                             status, message, nth, times, float(delay))
+                             status, message, nth, times, float(delay),
+                             body=body, content_type=content_type,
+                             probability=float(probability))
             self._rules.append(rule)
         return rule.id
 
@@ -175,6 +212,9 @@ class FaultInjector(object):
                     continue
                 rule.seen += 1
                 if rule.seen >= rule.nth:
+                    if (rule.probability < 1 and
+                            self._random.random() >= rule.probability):
+                        continue
                     rule.fired += 1
                     return rule.to_dict()
         return None

@@ -85,12 +85,27 @@ class _Reply(Exception):
         self.headers = headers or []
 
 
+class RawBody(object):
+    """An answer body sent as it is (the ``body``/``truncate`` faults)."""
+
+    def __init__(self, data, content_type='application/json'):
+        self.data = data
+        self.content_type = content_type
+
+
 def json_response(start_response, status, data, headers=None):
-    """Start a JSON response and return the WSGI body iterable."""
-    body = json.dumps(data).encode('utf-8')
+    """Start a JSON response and return the WSGI body iterable.
+
+    ``data`` is encoded as JSON, or sent as it is when a :class:`RawBody`.
+    """
+    content_type = 'application/json'
+    if isinstance(data, RawBody):
+        body, content_type = data.data, data.content_type
+    else:
+        body = json.dumps(data).encode('utf-8')
     reason = _REASONS.get(status, 'Unknown')
     start_response('%d %s' % (status, reason),
-                   [('Content-Type', 'application/json'),
+                   [('Content-Type', content_type),
                     ('Content-Length', str(len(body)))] + list(headers or []))
     return [body]
 
@@ -290,8 +305,11 @@ class SimulatorApp(object):
         if seconds > 0:
             self.stop_event.wait(seconds)
 
-    def _apply_fault(self, rule, entry):
-        """Act on a firing rule; return an error reply or None."""
+    def _apply_fault(self, rule, entry, reply=None):
+        """Act on a firing rule; return the reply to send, or None.
+
+        ``reply`` is the real one (``after`` phase).
+        """
         entry['fault'] = rule['id']
         self._sleep(rule['delay'])
         if rule['action'] == 'drop':
@@ -300,6 +318,15 @@ class SimulatorApp(object):
             raise DropConnection()
         if rule['action'] == 'status':
             return rule['status'], error_body(rule['message']), []
+        if rule['action'] == 'body':
+            return rule['status'], RawBody(rule['body'].encode('utf-8'),
+                                           rule['content_type']), []
+        if rule['action'] == 'truncate':
+            status, data, headers = reply or (
+                rule['status'], error_body(rule['message']), [])
+            raw = (data.data if isinstance(data, RawBody)
+                   else json.dumps(data).encode('utf-8'))
+            return status, RawBody(raw[:len(raw) // 2]), headers
         return None
 
     def _api(self, environ, start_response, path):
@@ -322,7 +349,7 @@ class SimulatorApp(object):
             reply = self._handle(environ, method, path, entry)
             rule = self.faults.match(method, path, 'after')
             if rule is not None:
-                reply = self._apply_fault(rule, entry) or reply
+                reply = self._apply_fault(rule, entry, reply) or reply
         status, data, headers = reply
         entry['status'] = status
         self.request_log.append(entry)

@@ -519,6 +519,7 @@ class ArrayState(object):
         self._logs = {'alert': [], 'audit': [], 'system_event': []}
         self._counters = {'alert': 0, 'audit': 0, 'system_event': 0,
                           'snap_seq': 0, 'auto': 0}
+        self._reindex()
         self._boot_logs()
 
     # ----------------------------------------------------------------
@@ -570,11 +571,39 @@ class ArrayState(object):
 
     def _new_scsi_lunid(self):
         prefix = SCSI_LUNID_PREFIX + self._service_tag.encode().hex()
-        used = {lun['scsi_lunid'] for lun in self._luns.values()}
         while True:
             candidate = prefix + secrets.token_hex(8)
-            if candidate not in used:
+            if candidate not in self._scsi_lunids:
+                self._scsi_lunids.add(candidate)
                 return candidate
+
+    def _reindex(self):
+        """Build the indexes that keep requests O(1) on big arrays.
+
+        LUN names, SCSI LUN ids and each pool's model usage (see
+        :meth:`_count_lun`) are kept up to date by the operations; they
+        are derived, never dumped.
+        """
+        self._lun_names = {lun['name'] for lun in self._luns.values()}
+        self._scsi_lunids = {lun['scsi_lunid']
+                             for lun in self._luns.values()}
+        self._usage = {name: {'luns': 0, 'provisioned': 0, 'snapshots': 0}
+                       for name in self._pools}
+        for lun in self._luns.values():
+            self._count_lun(lun, 1)
+        for snap in self._snaps.values():
+            self._count_snap(snap, 1)
+
+    def _count_lun(self, lun, sign):
+        """Add (sign 1) or remove (-1) a LUN's share of its pool usage."""
+        usage = self._usage[lun['pool']]
+        usage['luns'] += sign * (lun['used'] if lun['thin'] else lun['size'])
+        usage['provisioned'] += sign * lun['size']
+
+    def _count_snap(self, snap, sign):
+        """Add (sign 1) or remove (-1) a snapshot's reserved bytes."""
+        pool = self._luns[snap['vol_id']]['pool']
+        self._usage[pool]['snapshots'] += sign * snap['reserved']
 
     # ----------------------------------------------------------------
     # public properties and admin helpers
@@ -693,6 +722,7 @@ class ArrayState(object):
                     if old['snap_id'] in bound:
                         continue
                     self._hook('snapshot_deleted', old['snap_id'])
+                    self._count_snap(old, -1)
                     del self._snaps[old['snap_id']]
                     pruned.append(old['name'])
                     excess -= 1
@@ -732,8 +762,20 @@ class ArrayState(object):
             raise ApiError(500, 'data plane failure in %s: %s'
                            % (name, type(exc).__name__))
 
+    def _exports_watched(self):
+        """Whether the data plane wants export changes (not NullBacking).
+
+        Without one, neither the view nor the rollback copy is made: they
+        cost time in proportion to every target and auth group.
+        """
+        hook = getattr(self.backing, 'exports_changed', None)
+        return hook is not None and getattr(hook, '__func__', None) is not (
+            backing_mod.NullBacking.exports_changed)
+
     def _exports_changed(self, saved=None):
         """Tell the data plane; on failure restore ``saved`` and raise."""
+        if not self._exports_watched():
+            return
         try:
             self._hook('exports_changed', self._export_view())
         except ApiError:
@@ -747,6 +789,8 @@ class ArrayState(object):
             raise
 
     def _save_exports(self):
+        if not self._exports_watched():
+            return None
         return copy.deepcopy(self._targets), copy.deepcopy(self._groups)
 
     def _check_license_valid(self):
@@ -849,9 +893,8 @@ class ArrayState(object):
             raise ApiError(409, 'pool %s is OFFLINE' % pool['name'])
 
     def _check_lun_name_free(self, name):
-        for lun in self._luns.values():
-            if lun['name'] == name:
-                raise ApiError(409, 'LUN name %s already exists' % name)
+        if name in self._lun_names:
+            raise ApiError(409, 'LUN name %s already exists' % name)
 
     # ----------------------------------------------------------------
     # capacity
@@ -868,15 +911,23 @@ class ArrayState(object):
             return self._lun_used(lun) if used is None else used
         return lun['size']
 
+    def _live_used_bytes(self):
+        """Whether the data plane reports LUN usage (not NullBacking's)."""
+        hook = getattr(self.backing, 'used_bytes', None)
+        return hook is not None and getattr(hook, '__func__', None) is not (
+            backing_mod.NullBacking.used_bytes)
+
     def _pool_usage(self, pool_name):
-        luns_bytes = 0
-        provisioned = 0
-        for lun in self._luns.values():
-            if lun['pool'] == pool_name:
-                luns_bytes += self._lun_consumption(lun)
-                provisioned += lun['size']
-        snaps_bytes = sum(s['reserved'] for s in self._snaps.values()
-                          if self._luns[s['vol_id']]['pool'] == pool_name)
+        index = self._usage[pool_name]
+        luns_bytes = index['luns']
+        provisioned = index['provisioned']
+        snaps_bytes = index['snapshots']
+        if self._live_used_bytes():
+            # Thin LUNs use what the data plane says: add them up.
+            luns_bytes = 0
+            for lun in self._luns.values():
+                if lun['pool'] == pool_name:
+                    luns_bytes += self._lun_consumption(lun)
         total = self._pools[pool_name]['size']
         consumed = luns_bytes + snaps_bytes
         return {'total': total, 'consumed': consumed,
@@ -1708,6 +1759,8 @@ class ArrayState(object):
             raise
         for lun in created:
             self._luns[lun['vol_id']] = lun
+            self._lun_names.add(lun['name'])
+            self._count_lun(lun, 1)
         response = {'luns': [{'scsi_lunid': lun['scsi_lunid'],
                               'success': 'true',
                               'vol_id': lun['vol_id'],
@@ -1735,6 +1788,9 @@ class ArrayState(object):
             raise ApiError(409, 'LUN %s has a snapshot schedule'
                            % lun['name'])
         self._hook('lun_deleted', lun['vol_id'])
+        self._count_lun(lun, -1)
+        self._lun_names.discard(lun['name'])
+        self._scsi_lunids.discard(lun['scsi_lunid'])
         del self._luns[lun['vol_id']]
         return {'success': True}, 'deleted LUN %s in pool %s' % (
             lun['name'], lun['pool'])
@@ -1763,8 +1819,10 @@ class ArrayState(object):
         resized = new_size != lun['size']
         if resized:
             self._hook('lun_resized', lun['vol_id'], new_size)
+        self._count_lun(lun, -1)
         lun.update(props)
         lun['size'] = new_size
+        self._count_lun(lun, 1)
         if resized and lun['vol_id'] in self._mapping():
             self._exports_changed()
         changes = ['%s=%s' % (k, props[k]) for k in sorted(props)]
@@ -1900,6 +1958,7 @@ class ArrayState(object):
                 'size': lun['size'], 'used': self._lun_used(lun),
                 'seq': self._counters['snap_seq'], 'scheduled': scheduled}
         self._snaps[snap_id] = snap
+        self._count_snap(snap, 1)
         return snap
 
     @_mutation('snapshot.create')
@@ -1916,6 +1975,7 @@ class ArrayState(object):
 
     def _delete_snapshot(self, snap):
         self._hook('snapshot_deleted', snap['snap_id'])
+        self._count_snap(snap, -1)
         del self._snaps[snap['snap_id']]
 
     @_mutation('snapshot.delete')
@@ -1984,6 +2044,8 @@ class ArrayState(object):
                     'qos_priority', 'flash_cache', 'dram_cache'):
             lun[key] = origin[key]
         self._luns[vol_id] = lun
+        self._lun_names.add(name)
+        self._count_lun(lun, 1)
         return {'success': True, 'vol_id': vol_id}, (
             'cloned snapshot %s into LUN %s' % (lun['clone'], name))
 
@@ -2000,8 +2062,10 @@ class ArrayState(object):
         self._hook('lun_restored', lun['vol_id'], snap['snap_id'],
                    snap['size'])
         resized = lun['size'] != snap['size']
+        self._count_lun(lun, -1)
         lun['size'] = snap['size']
         lun['used'] = snap['used']
+        self._count_lun(lun, 1)
         if resized and lun['vol_id'] in self._mapping():
             self._exports_changed()
         return {'success': True}, 'restored LUN %s to snapshot %s' % (
@@ -2349,6 +2413,7 @@ class ArrayState(object):
         for group in state._groups.values():
             ids.update(i['id'] for i in group['initiators'])
         state._ids = ids
+        state._reindex()
         return state
 
     def luns(self):

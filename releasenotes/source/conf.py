@@ -12,9 +12,16 @@
 
 """Sphinx configuration of the release notes."""
 
-extensions = ['reno.sphinxext']
+extensions = ['reno.sphinxext', 'openstackdocstheme']
 project = 'cinder-ngxstorage Release Notes'
 copyright = '2026, cinder-ngxstorage developers'
 master_doc = 'index'
 source_suffix = '.rst'
-html_theme = 'alabaster'
+html_theme = 'openstackdocs'
+openstackdocs_repo_name = 'x/cinder-ngxstorage'
+openstackdocs_bug_project = 'cinder-ngxstorage'
+openstackdocs_bug_tag = 'releasenotes'
+openstackdocs_use_storyboard = False
+openstackdocs_auto_name = False
+# The theme's default analytics code is openstack.org's: not for this site.
+html_theme_options = {'analytics_tracking_code': ''}

@@ -29,6 +29,7 @@ import testtools
 from cinder_ngxstorage import driver as ngx_driver
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import Simulator
+from tests import secret_leaks
 
 CONF = cfg.CONF
 objects.register_all()
@@ -85,12 +86,17 @@ class DriverTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        secret_leaks.watch(self)
         start_coordination()
-        self.sim = Simulator(pools=self.POOLS, portals=self.PORTALS)
+        self.sim = self.make_simulator()
         self.sim.__enter__()
         self.addCleanup(self.sim.__exit__, None, None, None)
         self.ctx = context.get_admin_context()
         self.driver = self.make_driver()
+
+    def make_simulator(self):
+        """The test's simulator, not started (control plane only here)."""
+        return Simulator(pools=self.POOLS, portals=self.PORTALS)
 
     def make_driver(self, setup=True, **extra):
         group = 'ngx-%s' % uuid.uuid4().hex[:8]

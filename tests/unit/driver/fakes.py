@@ -92,6 +92,7 @@ PROBED_METHODS = {
     'snapshot.delete': 'delete_snapshot',
     'snapshot.clone': 'clone_snapshot',
     'snapshot.restore': 'restore_snapshot',
+    'snapshot.schedule_delete': 'delete_snapshot_schedule',
     'iscsi_target.create': 'create_target',
     'iscsi_target.lun_add': 'add_target_luns',
     'iscsi_target.lun_remove': 'remove_target_luns',

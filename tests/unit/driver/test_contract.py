@@ -30,7 +30,9 @@ from cinder import interface
 from cinder.interface import base as interface_base
 from cinder.interface import util as interface_util
 from cinder.interface import volume_driver
+from cinder.interface import volume_manageable_driver
 from cinder.interface import volume_snapshot_revert
+from cinder.interface import volume_snapshotmanagement_driver
 from cinder.volume import driver as cinder_driver
 from os_brick.initiator.connectors import iscsi
 from oslo_config import cfg
@@ -44,9 +46,14 @@ from tests.unit.driver import fakes
 DRIVER = ngx_driver.NGXStorageISCSIDriver
 OUR_PACKAGE = 'cinder_ngxstorage'
 
-# Interfaces the driver claims: the core one and snapshot revert.
-CLAIMED_INTERFACES = (volume_driver.VolumeDriverCore,
-                      volume_snapshot_revert.VolumeSnapshotRevertDriver)
+# Interfaces the driver claims: the core one, snapshot revert, and managing
+# (and listing) existing volumes and snapshots.
+CLAIMED_INTERFACES = (
+    volume_driver.VolumeDriverCore,
+    volume_snapshot_revert.VolumeSnapshotRevertDriver,
+    volume_manageable_driver.VolumeManagementDriver,
+    volume_manageable_driver.VolumeListManageableDriver,
+    volume_snapshotmanagement_driver.VolumeSnapshotManagementDriver)
 
 # What only the driver can do: Cinder's base classes leave these to it
 # (stubs, or generic code that does not know the array).
@@ -59,6 +66,11 @@ OWN_METHODS = (
     'initialize_connection', 'terminate_connection',
     'create_export', 'ensure_export', 'remove_export',
     'get_driver_options',
+    'manage_existing', 'manage_existing_get_size', 'unmanage',
+    'manage_existing_snapshot', 'manage_existing_snapshot_get_size',
+    'unmanage_snapshot', 'get_manageable_volumes',
+    'get_manageable_snapshots', 'retype', 'update_migrated_volume',
+    '_init_vendor_properties',
 )
 
 
@@ -108,7 +120,7 @@ class RegistrationTestCase(testtools.TestCase):
         self.assertEqual('NGXStorageISCSIDriver', info.class_name)
         self.assertEqual('cinder_ngxstorage.driver.NGXStorageISCSIDriver',
                          info.class_fqn)
-        self.assertEqual('1.0.0', info.version)
+        self.assertEqual('1.1.0', info.version)
         self.assertRegex(info.version, r'^\d+\.\d+\.\d+$')
         self.assertEqual('NGXStorage_CI', info.ci_wiki_name)
         self.assertIs(True, info.supported)
@@ -229,6 +241,10 @@ class InterfaceTestCase(testtools.TestCase):
             'ensure_export': ((1, 2), {}),
             'remove_export': ((1, 2), {}),
             'extend_volume': ((1, 2), {}),
+            'retype': ((1, 2, 3, 4, 5), {}),
+            'update_migrated_volume': ((1, 2, 3, 4), {}),
+            'get_manageable_volumes': ((1, 2, 3, 4, 5, 6), {}),
+            'get_manageable_snapshots': ((1, 2, 3, 4, 5, 6), {}),
         }
         for name, (args, kwargs) in calls.items():
             inspect.signature(getattr(DRIVER, name)).bind(

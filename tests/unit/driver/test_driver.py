@@ -32,8 +32,10 @@ from cinder_ngxstorage import deferred
 from cinder_ngxstorage import driver as ngx_driver
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import exports
+from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from cinder_ngxstorage import volume_types
 from tests.unit.driver import fakes
 
 GiB = fakes.GiB
@@ -45,11 +47,11 @@ CLONE_ID = fakes.CLONE_ID
 
 
 def client_methods_used():
-    """Client methods called by driver.py, exports.py and deferred.py."""
+    """Client methods called by the driver's modules."""
     public = {name for name in dir(ngx_client.NGXStorageClient)
               if not name.startswith('_')}
     used = set()
-    for module in (ngx_driver, exports, deferred):
+    for module in (ngx_driver, exports, deferred, manage, volume_types):
         with open(module.__file__) as source:
             tree = ast.parse(source.read())
         for node in ast.walk(tree):
@@ -85,7 +87,7 @@ class DoSetupTestCase(fakes.DriverTestCase):
         client_cls.assert_called_once_with(
             'https://%s:443' % fakes.SAN_IP, fakes.TOKEN, verify=True,
             connect_timeout=10.0, read_timeout=60.0, retries=3,
-            pool_maxsize=32, user_agent='cinder-ngxstorage/1.0.0')
+            pool_maxsize=32, user_agent='cinder-ngxstorage/1.1.0')
 
     def test_http_and_port(self):
         """ngxstorage_use_https off and san_api_port set."""
@@ -433,7 +435,7 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
         A key lacking a permission should be named by
         check_for_setup_error, not found out by the first attach, stats
         report or delete that needs it. Every client method called by
-        driver.py, exports.py or deferred.py must be called (probed or
+        the driver's modules must be called (probed or
         used) during a healthy start-up.
         """
         used = client_methods_used()
@@ -798,9 +800,19 @@ class SnapshotTestCase(fakes.DriverTestCase):
             self.client.create_snapshot.mock_calls[-1])
 
     def test_delete_without_provider_id(self):
-        """No array snapshot: nothing is called."""
+        """A failed create: looked up by name; none found, none deleted."""
+        self.client.list_snapshots.return_value = {'luns': []}
         self.drv.delete_snapshot(self.snap)
-        self.assertEqual([], self.client.mock_calls)
+        self.assertEqual([mock.call.list_snapshots(vol_id=VOL_ID)],
+                         self.client.mock_calls)
+
+    def test_delete_without_provider_id_found_by_name(self):
+        """A create whose answer was lost: its snapshot is deleted."""
+        self.client.list_snapshots.return_value = {'luns': [
+            {'snap_name': naming.snapshot_name(self.snap.id),
+             'snap_id': 'e' * 40}]}
+        self.drv.delete_snapshot(self.snap)
+        self.client.delete_snapshot.assert_called_once_with('e' * 40)
 
     def test_delete_error(self):
         """A 5xx is an API error."""
@@ -1494,7 +1506,7 @@ class StatsTestCase(fakes.DriverTestCase):
         stats = self.drv.get_volume_stats(refresh=True)
         self.assertEqual(fakes.BACKEND, stats['volume_backend_name'])
         self.assertEqual('NGXStorage', stats['vendor_name'])
-        self.assertEqual('1.0.0', stats['driver_version'])
+        self.assertEqual('1.1.0', stats['driver_version'])
         self.assertEqual('iSCSI', stats['storage_protocol'])
         self.assertEqual(150.0, stats['total_capacity_gb'])
         self.assertEqual(87.5, stats['free_capacity_gb'])
