@@ -238,10 +238,9 @@ class StackTestCase(functional_helpers._FunctionalTestBase):
         self.cinder.attachments.delete(attachment_id)
         return self.wait.volume(volume_id, 'available')
 
-    def io(self, connection_info, *commands):
+    def io(self, connection_info, *commands, initiator=harness.INITIATOR):
         """qemu-io over iSCSI with the connection_info; assert success."""
-        problem = harness.io_problem(connection_info, harness.INITIATOR,
-                                     *commands)
+        problem = harness.io_problem(connection_info, initiator, *commands)
         self.assertIsNone(problem)
 
     def assert_array_empty(self):
