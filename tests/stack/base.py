@@ -38,6 +38,7 @@ from oslo_utils import importutils
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import state as sim_state
 from tests.functional.driver.base import env_flag
+from tests import secret_leaks
 from tests.stack import harness
 
 CONF = cfg.CONF
@@ -91,6 +92,7 @@ class StackTestCase(functional_helpers._FunctionalTestBase):
         # services (and dropped this test's attributes, hence the args).
         self.addCleanup(self._stop_extras, self.sim, self.manager_log)
         super().setUp()
+        secret_leaks.watch(self)
         manager_class = importutils.import_class(
             'cinder.scheduler.manager.SchedulerManager')
         self.mock_object(manager_class, 'get_pools',
