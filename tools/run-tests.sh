@@ -17,7 +17,7 @@ stestr init >/dev/null
 stestr run --concurrency "${TEST_CONCURRENCY:-2}" "$@"
 if [ "${RUN_TEMPEST:-1}" = 1 ]; then
     # Tempest's volume tests against a local Keystone + Cinder + the
-    # simulator (doc/source/tempest.rst); RUN_TEMPEST=0 leaves them out.
+    # simulator (doc/source/tempest-local.rst); RUN_TEMPEST=0 skips them.
     echo "== tempest (tools/tempest/run.sh)"
     bash tools/tempest/run.sh
 fi

@@ -391,9 +391,13 @@ export TEMPEST_CONFIG_DIR=$TW/etc
 log "running $REGEX, concurrency $CONCURRENCY ($DP_TEXT)"
 T_RUN0=$(date +%s)
 rc=0
-(cd "$TW" && timeout "$TIMEOUT" "$VENV/bin/tempest" run \
+# In the background, in its own group, and waited for: a signal to this
+# script then tears down at once (bash runs traps only between commands).
+(cd "$TW" && exec setsid timeout "$TIMEOUT" "$VENV/bin/tempest" run \
     --concurrency "$CONCURRENCY" --regex "$REGEX" \
-    --exclude-list "$HERE/exclude.txt") || rc=$?
+    --exclude-list "$HERE/exclude.txt" </dev/null) &
+PROCS+=("tempest:$!")
+wait "$!" || rc=$?
 T_RUN=$(( $(date +%s) - T_RUN0 ))
 [ "$rc" = 124 ] && log "ERROR: the test run hit TEMPEST_TIMEOUT (${TIMEOUT}s)"
 src=0
