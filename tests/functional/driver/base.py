@@ -141,6 +141,16 @@ class DriverTestCase(testtools.TestCase):
         return snap
 
     @staticmethod
+    def attachment(volume, host):
+        """Record a live attachment of volume on host (as Cinder does)."""
+        att = objects.VolumeAttachment(attached_host=host,
+                                       attach_status='attached')
+        current = list(volume.volume_attachment or ())
+        volume.volume_attachment = objects.VolumeAttachmentList(
+            objects=current + [att])
+        return att
+
+    @staticmethod
     def connector(host='compute-1', initiator=None, **extra):
         conn = {'host': host,
                 'initiator': initiator or 'iqn.1993-08.org.debian:01:%s'

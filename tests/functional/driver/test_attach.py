@@ -12,22 +12,11 @@
 
 """Attach and detach through per-host auth groups and targets."""
 
-from cinder import objects
-
 from cinder_ngxstorage import naming
 from tests.functional.driver import base
 
 
 class AttachTest(base.DriverTestCase):
-
-    def attachment(self, volume, host):
-        """Record a live attachment of volume on host (as Cinder does)."""
-        att = objects.VolumeAttachment(attached_host=host,
-                                       attach_status='attached')
-        current = list(volume.volume_attachment or ())
-        volume.volume_attachment = objects.VolumeAttachmentList(
-            objects=current + [att])
-        return att
 
     def group_of(self, host):
         [group] = [g for g in self.sim.state.auth_groups()

@@ -31,13 +31,6 @@ class MultiControllerTest(base.DriverTestCase):
 
     POOLS = ('poola:100G:A', 'poolb:100G:B')
 
-    def attachment(self, volume, host):
-        att = objects.VolumeAttachment(attached_host=host,
-                                       attach_status='attached')
-        current = list(volume.volume_attachment or ())
-        volume.volume_attachment = objects.VolumeAttachmentList(
-            objects=current + [att])
-
     def targets_by_host(self):
         """{(auth group name, owner): [vol_ids]} of every target."""
         groups = {g['group_id']: g['group_name']
