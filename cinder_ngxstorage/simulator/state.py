@@ -28,6 +28,7 @@ every successful mutation. The reading decisions the model takes where the
 reference is silent are listed in ``doc/source/simulator-model.rst``.
 """
 
+import contextlib
 import copy
 import functools
 import ipaddress
@@ -788,10 +789,18 @@ class ArrayState(object):
             self._targets, self._groups = saved
             raise
 
-    def _save_exports(self):
-        if not self._exports_watched():
-            return None
-        return copy.deepcopy(self._targets), copy.deepcopy(self._groups)
+    @contextlib.contextmanager
+    def _export_change(self):
+        """Change targets or auth groups, then mirror it on the data plane.
+
+        If the data plane refuses, the model goes back to what it was
+        before the change and the operation fails.
+        """
+        saved = None
+        if self._exports_watched():
+            saved = copy.deepcopy(self._targets), copy.deepcopy(self._groups)
+        yield
+        self._exports_changed(saved)
 
     def _check_license_valid(self):
         if self._license['expire_time'] < time.time():
@@ -1295,11 +1304,10 @@ class ArrayState(object):
                                 'digits')
         owner = self._valid_owner(params)
         self._check_group_name(name)
-        saved = self._save_exports()
-        group = {'id': self._new_id(), 'name': name, 'owner': owner,
-                 'chap': None, 'initiators': []}
-        self._groups[group['id']] = group
-        self._exports_changed(saved)
+        with self._export_change():
+            group = {'id': self._new_id(), 'name': name, 'owner': owner,
+                     'chap': None, 'initiators': []}
+            self._groups[group['id']] = group
         return ({'id': group['id'], 'success': True},
                 'created auth group %s (owner %s)' % (name, owner))
 
@@ -1313,9 +1321,8 @@ class ArrayState(object):
         if users:
             raise ApiError(409, 'auth group %s is bound to target(s) %s'
                            % (group['name'], ', '.join(users)))
-        saved = self._save_exports()
-        del self._groups[group['id']]
-        self._exports_changed(saved)
+        with self._export_change():
+            del self._groups[group['id']]
         return {'success': True}, 'deleted auth group %s' % group['name']
 
     @_mutation('auth_group.rename')
@@ -1331,9 +1338,8 @@ class ArrayState(object):
         self._check_owner(params, group['owner'], 'auth group')
         self._check_group_name(name, group['id'])
         old = group['name']
-        saved = self._save_exports()
-        group['name'] = name
-        self._exports_changed(saved)
+        with self._export_change():
+            group['name'] = name
         return {'success': True}, 'renamed auth group %s to %s' % (old, name)
 
     @_mutation('auth_group.chap_set')
@@ -1351,9 +1357,8 @@ class ArrayState(object):
         group = self._group(params.get('id'))
         self._check_group_mutable(group)
         self._check_owner(params, group['owner'], 'auth group')
-        saved = self._save_exports()
-        group['chap'] = {'username': username, 'password': password}
-        self._exports_changed(saved)
+        with self._export_change():
+            group['chap'] = {'username': username, 'password': password}
         return ({'success': True},
                 'set CHAP credential on auth group %s' % group['name'])
 
@@ -1365,9 +1370,8 @@ class ArrayState(object):
         if not group['chap']:
             raise ApiError(404, 'auth group %s has no CHAP credential'
                            % group['name'])
-        saved = self._save_exports()
-        group['chap'] = None
-        self._exports_changed(saved)
+        with self._export_change():
+            group['chap'] = None
         return ({'success': True},
                 'removed CHAP credential from auth group %s'
                 % group['name'])
@@ -1392,10 +1396,9 @@ class ArrayState(object):
                 if entry['iqn'].lower() == iqn.lower():
                     raise ApiError(409, 'initiator %s is already in auth '
                                         'group %s' % (iqn, other['name']))
-        saved = self._save_exports()
-        entry = {'id': self._new_id(), 'iqn': iqn, 'iqn_alias': alias}
-        group['initiators'].append(entry)
-        self._exports_changed(saved)
+        with self._export_change():
+            entry = {'id': self._new_id(), 'iqn': iqn, 'iqn_alias': alias}
+            group['initiators'].append(entry)
         return ({'id': entry['id'], 'success': True},
                 'added initiator %s to auth group %s' % (iqn, group['name']))
 
@@ -1406,9 +1409,8 @@ class ArrayState(object):
         for group in self._groups.values():
             for entry in group['initiators']:
                 if entry['id'] == iqn_id:
-                    saved = self._save_exports()
-                    group['initiators'].remove(entry)
-                    self._exports_changed(saved)
+                    with self._export_change():
+                        group['initiators'].remove(entry)
                     return {}, 'removed initiator %s from auth group %s' % (
                         entry['iqn'], group['name'])
         raise ApiError(404, 'initiator %s not found' % (iqn_id,))
@@ -1496,9 +1498,8 @@ class ArrayState(object):
                   'portal_group_id': portal['id'], 'luns': [],
                   'created': int(time.time())}
         added = self._map_luns(target, luns)
-        saved = self._save_exports()
-        self._targets[target['id']] = target
-        self._exports_changed(saved)
+        with self._export_change():
+            self._targets[target['id']] = target
         response = {'id': target['id'],
                     'luns': [self._target_lun_entry(e) for e in added],
                     'success': True}
@@ -1514,9 +1515,8 @@ class ArrayState(object):
         if target['luns']:
             raise ApiError(409, 'iSCSI target %s still has %d LUN(s)'
                            % (target['name'], len(target['luns'])))
-        saved = self._save_exports()
-        del self._targets[target['id']]
-        self._exports_changed(saved)
+        with self._export_change():
+            del self._targets[target['id']]
         return {'success': True}, 'deleted iSCSI target %s' % target['name']
 
     @_mutation('iscsi_target.rename')
@@ -1531,9 +1531,8 @@ class ArrayState(object):
         self._check_owner(params, target['owner'], 'target')
         self._check_target_name(name, target['id'])
         old = target['name']
-        saved = self._save_exports()
-        target['name'] = name
-        self._exports_changed(saved)
+        with self._export_change():
+            target['name'] = name
         return {'success': True}, 'renamed iSCSI target %s to %s' % (
             old, name)
 
@@ -1545,9 +1544,8 @@ class ArrayState(object):
         target = self._target(params.get('target_id'))
         portal = self._portal(portal_group_id)
         self._check_owner(params, target['owner'], 'target')
-        saved = self._save_exports()
-        target['portal_group_id'] = portal['id']
-        self._exports_changed(saved)
+        with self._export_change():
+            target['portal_group_id'] = portal['id']
         return {'success': True}, 'set portal group %s on target %s' % (
             portal['name'], target['name'])
 
@@ -1559,9 +1557,8 @@ class ArrayState(object):
         target = self._target(params.get('target_id'))
         group = self._group(auth_group_id)
         self._check_owner(params, target['owner'], 'target')
-        saved = self._save_exports()
-        target['auth_group_id'] = group['id']
-        self._exports_changed(saved)
+        with self._export_change():
+            target['auth_group_id'] = group['id']
         return {'success': True}, 'bound auth group %s to target %s' % (
             group['name'], target['name'])
 
@@ -1572,9 +1569,8 @@ class ArrayState(object):
         target = self._target(params.get('id'))
         luns = [self._lun(ctx, vol_id) for vol_id in vol_ids]
         self._check_owner(params, target['owner'], 'target')
-        saved = self._save_exports()
-        added = self._map_luns(target, luns)
-        self._exports_changed(saved)
+        with self._export_change():
+            added = self._map_luns(target, luns)
         return ({'luns': [self._target_lun_entry(e) for e in added],
                  'success': True},
                 'mapped LUN(s) %s in target %s' % (
@@ -1594,10 +1590,9 @@ class ArrayState(object):
         for vol_id in vol_ids:
             names.append(self._lun(ctx, vol_id)['name'])
         self._check_owner(params, target['owner'], 'target')
-        saved = self._save_exports()
-        target['luns'] = [e for e in target['luns']
-                          if e['vol_id'] not in vol_ids]
-        self._exports_changed(saved)
+        with self._export_change():
+            target['luns'] = [e for e in target['luns']
+                              if e['vol_id'] not in vol_ids]
         return ({'luns': self._target_luns(ctx, target), 'success': True},
                 'unmapped LUN(s) %s from target %s' % (
                     ', '.join(names), target['name']))

@@ -139,7 +139,7 @@ class StateIndexTest(testtools.TestCase):
 
     def test_no_export_copies_without_a_data_plane(self):
         state = st.ArrayState(('pool1:40G',))
-        self.assertIsNone(state._save_exports())
+        self.assertFalse(state._exports_watched())
 
         class Watching(backing.NullBacking):
             views = []
@@ -149,6 +149,6 @@ class StateIndexTest(testtools.TestCase):
 
         plane = Watching()
         state = st.ArrayState(('pool1:40G',), backing=plane)
-        self.assertIsNotNone(state._save_exports())
+        self.assertTrue(state._exports_watched())
         state.auth_group_create(None, {'name': 'g1', 'owner': '1'})
         self.assertEqual(1, len(plane.views))
