@@ -33,6 +33,7 @@ from oslo_log import log as logging
 
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
+from cinder_ngxstorage import records
 
 LOG = logging.getLogger(__name__)
 
@@ -53,10 +54,9 @@ class DeferredDeletions:
 
     def _find_or_create_registry(self):
         try:
-            created = self.client.create_lun(
+            vol_id = records.created_lun_id(self.client.create_lun(
                 self.registry_pool, naming.DEFERRED_REGISTRY_LUN, 1,
-                sing='M', thin_provision='on')
-            vol_id = created['luns'][0]['vol_id']
+                sing='M', thin_provision='on'))
             LOG.info('Created the deferred-deletion registry LUN %s.',
                      vol_id)
             return vol_id
@@ -64,9 +64,10 @@ class DeferredDeletions:
             pass
         # It exists (made by another service): the array has no lookup by
         # name, so this is one listing per service start.
-        for lun in self.client.list_luns():
-            if lun.get('name') == naming.DEFERRED_REGISTRY_LUN:
-                return lun['vol_id']
+        lun = records.LunList.from_answer(self.client.list_luns()).by_name(
+            naming.DEFERRED_REGISTRY_LUN)
+        if lun is not None:
+            return lun.id
         raise ngx_exc.NGXStorageError(
             message='the registry LUN %s could not be created or found'
             % naming.DEFERRED_REGISTRY_LUN,
@@ -103,9 +104,8 @@ class DeferredDeletions:
 
     def markers(self):
         """{marker name: marker snap_id} of every pending deletion."""
-        listing = self.client.list_snapshots(vol_id=self.registry_id())
-        return {item['snap_name']: item['snap_id']
-                for item in listing.get('luns') or ()}
+        return records.SnapshotList.from_answer(self.client.list_snapshots(
+            vol_id=self.registry_id())).ids_by_name()
 
     def collect(self):
         """Delete every recorded object that has no dependents any more.

@@ -45,6 +45,7 @@ from cinder_ngxstorage import exports
 from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from cinder_ngxstorage import records
 from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
@@ -122,22 +123,26 @@ def _hint(err):
 
 @contextlib.contextmanager
 def array_errors(action):
-    """Turn client errors into a Cinder exception naming the action."""
+    """Turn client errors into a Cinder exception naming the action.
+
+    InvalidResponse covers answers that are not JSON and answers that
+    records.py cannot parse; any other exception is a bug and propagates
+    as it is.
+    """
     try:
         yield
+    except ngx_exc.InvalidResponse as err:
+        msg = _('NGXStorage: failed to %(action)s: the array\'s answer was '
+                'not understood (%(err)s). Check that san_ip points at an '
+                'NGXStorage array with REST API v2.') % {
+            'action': action, 'err': err}
+        LOG.error(msg)
+        raise exception.VolumeBackendAPIException(data=msg) from err
     except ngx_exc.NGXStorageError as err:
         msg = _('NGXStorage: failed to %(action)s: %(err)s %(hint)s') % {
             'action': action, 'err': err, 'hint': _hint(err)}
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg.strip()) from err
-    except answers.MALFORMED as err:
-        # An answer without the fields the API promises (see answers.py).
-        msg = _('NGXStorage: failed to %(action)s: the array\'s answer was '
-                'not understood (%(err)s). Check that san_ip points at an '
-                'NGXStorage array with REST API v2.') % {
-            'action': action, 'err': answers.describe(err)}
-        LOG.exception(msg)
-        raise exception.VolumeBackendAPIException(data=msg) from err
 
 
 def _run_host_locked(key, func):
@@ -273,25 +278,25 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Check the array: one error naming every problem found."""
         try:
             self._check_array()
-        except answers.MALFORMED as err:
-            LOG.exception('Unexpected answer from the array.')
+        except ngx_exc.InvalidResponse as err:
             self._raise_setup_problems([
                 _('the array at %(ip)s answered something that is not the '
                   'NGXStorage REST API v2 (%(err)s): check san_ip and '
                   'san_api_port.') % {'ip': self.configuration.san_ip,
-                                      'err': answers.describe(err)}])
+                                      'err': err}])
 
     def _check_array(self):
         conf = self.configuration
         try:
-            system_info = self.client.get_system_info()
+            system_info = records.SystemInfo.from_answer(
+                self.client.get_system_info())
         except ngx_exc.NGXStorageError as err:
             self._raise_setup_problems([
                 _('the array API at %(ip)s does not answer properly: '
                   '%(err)s %(hint)s') % {'ip': conf.san_ip, 'err': err,
                                          'hint': _hint(err)}])
         problems = []
-        self.maxlun = _as_int(system_info.get('maxlun'), 64)
+        self.maxlun = system_info.maxlun
         problems += self._check_license()
         problems += self._check_pools()
         problems += self._check_portal_group()
@@ -321,12 +326,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def _check_license(self):
         try:
-            licence = self.client.get_license()
+            licence = records.Licence.from_answer(self.client.get_license())
         except ngx_exc.NGXStorageError as err:
             return [_('the licence could not be read: %s') % err]
         missing = [feature for feature in ('snapshot', 'clone')
-                   if str(licence.get(feature, '0')) != '1']
-        self.datareduce = str(licence.get('datareduce', '0')) == '1'
+                   if not licence.has(feature)]
+        self.datareduce = licence.has('datareduce')
         if missing:
             return [_('the array licence lacks %s: install a licence with '
                       'these features.') % ', '.join(missing)]
@@ -334,45 +339,45 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def _check_pools(self):
         try:
-            status = self.client.get_pool_status()
+            status = records.PoolStatusList.from_answer(
+                self.client.get_pool_status())
         except ngx_exc.NGXStorageError as err:
             return [_('pool status could not be read: %(err)s %(hint)s')
                     % {'err': err, 'hint': _hint(err)}]
-        by_name = {pool.get('pool_name'): pool for pool in status}
         problems = []
         for name in self.configuration.ngxstorage_pools:
-            pool = by_name.get(name)
+            pool = status.by_name(name)
             if pool is None:
                 problems.append(_(
                     'pool %s does not exist or the API key is not '
                     'authorized for it: fix ngxstorage_pools or the key\'s '
                     'authorized pools.') % name)
-            elif pool.get('status') != 'ONLINE':
+            elif pool.status != 'ONLINE':
                 problems.append(_('pool %(name)s is %(status)s, not '
                                   'ONLINE: repair it or remove it from '
                                   'ngxstorage_pools.')
-                                % {'name': name, 'status': pool.get('status')})
+                                % {'name': name, 'status': pool.status})
             else:
-                self.pool_owners[name] = pool.get('owner', '1')
+                self.pool_owners[name] = pool.owner
         return problems
 
     def _check_portal_group(self):
         wanted = self.configuration.ngxstorage_portal_group
         try:
-            groups = self.client.list_portal_groups()
-            match = [g for g in groups
-                     if wanted in (g.get('id'), g.get('portal_name'))]
-            if not match:
+            group = records.PortalGroupList.from_answer(
+                self.client.list_portal_groups()).find(wanted)
+            if group is None:
                 return [_('portal group %s does not exist: fix '
                           'ngxstorage_portal_group.') % wanted]
-            self.portal_group_id = match[0]['id']
-            detail = self.client.get_portal_group(self.portal_group_id)
+            self.portal_group_id = group.id
+            detail = records.PortalGroup.from_answer(
+                self.client.get_portal_group(self.portal_group_id))
         except ngx_exc.NGXStorageError as err:
             return [_('portal groups could not be read: %(err)s %(hint)s')
                     % {'err': err, 'hint': _hint(err)}]
         configured = self.configuration.ngxstorage_iscsi_portals
         self.portals = [_portal(p) for p in
-                        (configured or detail.get('listen_ips') or ())]
+                        (configured or detail.listen_ips)]
         if not self.portals:
             return [_('portal group %s has no portal: add one on the '
                       'array or set ngxstorage_iscsi_portals.') % wanted]
@@ -427,8 +432,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if 'blocksize' in props:
             origin = origin_of()
             with array_errors(_('read LUN %s') % origin):
-                current = volume_types.lun_properties(
-                    self.client.get_lun(origin))
+                current = volume_types.lun_properties(records.Lun.from_answer(
+                    self.client.get_lun(origin), origin))
             conflict = volume_types.blocksize_conflict(current, props)
             if conflict:
                 raise exception.InvalidVolumeType(reason=conflict)
@@ -443,19 +448,15 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """The array vol_id of a volume, or None when it has no LUN."""
         if volume.provider_id:
             return volume.provider_id
-        name = naming.volume_name(volume.name_id)
-        for lun in self.client.list_luns():
-            if lun.get('name') == name:
-                return lun['vol_id']
-        return None
+        lun = records.LunList.from_answer(self.client.list_luns()).by_name(
+            naming.volume_name(volume.name_id))
+        return lun.id if lun else None
 
     def _create_lun(self, name, pool, size_gb, thin, **properties):
         """Create a LUN, adopting one a lost response left behind."""
         try:
-            created = self.client.create_lun(
-                pool, name, size_gb, thin_provision=thin, **properties)
-            return answers.require_id(created['luns'][0]['vol_id'],
-                                      'vol_id of the new LUN')
+            return records.created_lun_id(self.client.create_lun(
+                pool, name, size_gb, thin_provision=thin, **properties))
         except (ngx_exc.Conflict,) + answers.UNCERTAIN as err:
             # The array may have made it although we saw no answer, or a
             # retried create finds its own LUN: adopt it by name if it is
@@ -468,11 +469,13 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             return vol_id
 
     def _adoptable_lun(self, name, pool, size_gb):
-        for lun in self.client.list_luns():
-            if lun.get('name') == name and lun.get('pool') == pool:
-                detail = self.client.get_lun(lun['vol_id'])
-                if _as_int(detail.get('vol_size')) == size_gb * units_gib:
-                    return lun['vol_id']
+        lun = records.LunList.from_answer(self.client.list_luns()).find(
+            name, pool)
+        if lun is not None:
+            detail = records.Lun.from_answer(self.client.get_lun(lun.id),
+                                             lun.id)
+            if detail.size == size_gb * units_gib:
+                return lun.id
         return None
 
     @staticmethod
@@ -523,9 +526,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def _delete_clone_snapshot_of(self, volume):
         name = naming.clone_snapshot_name(volume.name_id)
-        for item in self.client.list_snapshots().get('luns') or ():
-            if item.get('snap_name') == name:
-                self._delete_internal_snapshot(item['snap_id'])
+        for snap in records.SnapshotList.from_answer(
+                self.client.list_snapshots()):
+            if snap.name == name:
+                self._delete_internal_snapshot(snap.id)
 
     def _delete_lun(self, volume, vol_id, unmapped=False):
         try:
@@ -551,10 +555,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self.deferred.collect()
 
     def _is_mapped(self, vol_id):
-        protocols = self.client.get_lun(vol_id).get('protocols')
-        if not isinstance(protocols, dict):
-            return True  # Not said: the targets will tell.
-        return bool(protocols.get('iscsi'))
+        mapped = records.Lun.from_answer(
+            self.client.get_lun(vol_id), vol_id).iscsi_mapped
+        return True if mapped is None else mapped  # None: the targets tell.
 
     def _delete_internal_snapshot(self, snap_id):
         try:
@@ -627,9 +630,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def _clone(self, snap_id, volume, origin_size, size, props=None):
         name = naming.volume_name(volume.name_id)
         try:
-            vol_id = answers.require_id(
-                self.client.clone_snapshot(snap_id, name)['vol_id'],
-                'vol_id of the clone')
+            vol_id = records.cloned_lun_id(
+                self.client.clone_snapshot(snap_id, name))
         except (ngx_exc.Conflict,) + answers.UNCERTAIN:
             vol_id = self._adoptable_lun(name, self._pool_of(volume),
                                          origin_size)
@@ -663,16 +665,15 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def _create_snapshot(self, name, vol_id):
         try:
-            return answers.require_id(
-                self.client.create_snapshot(name, vol_id)['snap_id'],
-                'snap_id of the new snapshot')
+            return records.created_snapshot_id(
+                self.client.create_snapshot(name, vol_id))
         except (ngx_exc.Conflict,) + answers.UNCERTAIN:
             # A lost answer or a retry: adopt our own snapshot by name.
-            listing = self.client.list_snapshots(vol_id=vol_id)
-            for item in listing.get('luns') or ():
-                if item.get('snap_name') == name:
-                    return item['snap_id']
-            raise
+            snap = records.SnapshotList.from_answer(
+                self.client.list_snapshots(vol_id=vol_id)).by_name(name)
+            if snap is None:
+                raise
+            return snap.id
 
     def create_snapshot(self, snapshot):
         """Snapshot the volume's LUN."""
@@ -711,10 +712,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             listing = self.client.list_snapshots(vol_id=vol_id)
         except ngx_exc.NotFound:
             return None
-        for item in listing.get('luns') or ():
-            if item.get('snap_name') == name:
-                return item['snap_id']
-        return None
+        snap = records.SnapshotList.from_answer(listing).by_name(name)
+        return snap.id if snap else None
 
     def snapshot_revert_use_temp_snapshot(self):
         """No backup snapshot: it would be newer than the one to restore.
@@ -823,8 +822,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def manage_existing_get_size(self, volume, existing_ref):
         """Size in GiB (rounded up) of the LUN a reference names."""
         with array_errors(_('read LUN %s to manage it') % existing_ref):
-            detail = self._manageable().lun_to_manage(volume, existing_ref)
-        return manage.size_gib(detail.get('vol_size'))
+            lun = self._manageable().lun_to_manage(volume, existing_ref)
+        return manage.size_gib(lun.size)
 
     def manage_existing(self, volume, existing_ref):
         """Manage a LUN as volume; it keeps its array name.
@@ -837,17 +836,13 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         with array_errors(_('manage LUN %(ref)s as volume %(id)s')
                           % {'ref': existing_ref, 'id': volume.id}):
             manageable = self._manageable()
-            detail = manageable.lun_to_manage(volume, existing_ref)
-            manageable.adapt_lun(detail,
-                                 manage.size_gib(detail.get('vol_size')),
-                                 wanted)
+            lun = manageable.lun_to_manage(volume, existing_ref)
+            manageable.adapt_lun(lun, manage.size_gib(lun.size), wanted)
         LOG.info('Managing LUN %(name)s (%(vol)s) as volume %(id)s.',
-                 {'name': detail.get('vol_name'), 'vol': detail['vol_id'],
-                  'id': volume.id})
+                 {'name': lun.name, 'vol': lun.id, 'id': volume.id})
         # A clone's deletion may free its origin (deferred deletion).
-        return {'provider_id': detail['vol_id'],
-                'provider_location': (CLONE_LOCATION if detail.get('clone')
-                                      else None)}
+        return {'provider_id': lun.id,
+                'provider_location': CLONE_LOCATION if lun.clone else None}
 
     def unmanage(self, volume):
         """Nothing on the array: the LUN stays as it is."""
@@ -866,12 +861,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Manage a snapshot of the volume's LUN; it keeps its name."""
         with array_errors(_('manage snapshot %(ref)s as %(id)s')
                           % {'ref': existing_ref, 'id': snapshot.id}):
-            item = self._manageable().snapshot_to_manage(
+            snap = self._manageable().snapshot_to_manage(
                 snapshot, self._require_lun(snapshot.volume), existing_ref)
         LOG.info('Managing snapshot %(name)s (%(snap)s) as snapshot '
-                 '%(id)s.', {'name': item.get('snap_name'),
-                             'snap': item['snap_id'], 'id': snapshot.id})
-        return {'provider_id': item['snap_id'],
+                 '%(id)s.', {'name': snap.name, 'snap': snap.id,
+                             'id': snapshot.id})
+        return {'provider_id': snap.id,
                 'provider_location': manage.MANAGED_SNAPSHOT_LOCATION}
 
     def unmanage_snapshot(self, snapshot):
@@ -922,7 +917,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                                                 self._default_thin())
         with array_errors(_('retype volume %s') % volume.id):
             vol_id = self._require_lun(volume)
-            current = volume_types.lun_properties(self.client.get_lun(vol_id))
+            current = volume_types.lun_properties(
+                records.Lun.from_answer(self.client.get_lun(vol_id), vol_id))
             conflict = volume_types.blocksize_conflict(current, wanted)
             if conflict:
                 LOG.info('Retype of volume %(id)s: %(why)s; Cinder migrates '
@@ -966,21 +962,19 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         conf = self.configuration
         with array_errors(_('read pool capacity')):
             capacity = self.client.get_capacity()
-            if not isinstance(capacity, dict):
-                raise ngx_exc.InvalidResponse(
-                    'the capacity answer is not an object of pools')
+            pools_capacity = [records.PoolCapacity.from_answer(capacity, name)
+                              for name in conf.ngxstorage_pools]
         ratio = volume_utils.get_max_over_subscription_ratio(
             conf.max_over_subscription_ratio, supports_auto=False)
         pools = []
-        for name in conf.ngxstorage_pools:
-            info = _capacity_info(capacity, name)
+        for pool in pools_capacity:
+            name = pool.name
             pools.append({
                 'pool_name': name,
-                'total_capacity_gb': _gib(info.get('total_size')),
-                'free_capacity_gb': _gib(info.get('free_size')),
-                'provisioned_capacity_gb': _gib(
-                    info.get('logical_reserved')),
-                'allocated_capacity_gb': _gib(info.get('allocated_size')),
+                'total_capacity_gb': _gib(pool.total),
+                'free_capacity_gb': _gib(pool.free),
+                'provisioned_capacity_gb': _gib(pool.provisioned),
+                'allocated_capacity_gb': _gib(pool.allocated),
                 'thin_provisioning_support': True,
                 'thick_provisioning_support': True,
                 'max_over_subscription_ratio': ratio,
@@ -1005,13 +999,6 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
 
 units_gib = 1024 ** 3
-
-
-def _as_int(value, default=0):
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return default
 
 
 _HOST_NAME_RE = re.compile(
@@ -1043,15 +1030,8 @@ def _check_size(volume, size, below=0):
         raise exception.InvalidInput(reason=reason)
 
 
-def _capacity_info(capacity, name):
-    """The ``info`` of a pool in /status/capacity; {} when unreadable."""
-    entry = capacity.get(name)
-    info = entry.get('info') if isinstance(entry, dict) else None
-    return info if isinstance(info, dict) else {}
-
-
-def _gib(value):
-    return round(_as_int(value) / units_gib, 2)
+def _gib(size_bytes):
+    return round(size_bytes / units_gib, 2)
 
 
 def _portal(text):

@@ -146,10 +146,12 @@ class RequestTimeout(TransientError):
 
 
 class InvalidResponse(NGXStorageError):
-    """The answer is not usable JSON.
+    """The answer is not usable.
 
     Non-JSON, truncated JSON, an HTML page, an over-size body or an
-    unexpected redirect.
+    unexpected redirect (raised by the client); or JSON without a field
+    the driver needs, or of the wrong shape (raised by
+    :mod:`cinder_ngxstorage.records`).
     """
 
     default_message = 'invalid response from the array'

@@ -32,9 +32,9 @@ import string
 
 from oslo_log import log as logging
 
-from cinder_ngxstorage import answers
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
+from cinder_ngxstorage import records
 
 LOG = logging.getLogger(__name__)
 
@@ -56,13 +56,19 @@ class _StaleView(ngx_exc.Conflict):
 
 @dataclasses.dataclass
 class Target:
-    """One target of a host, as last seen on the array."""
+    """One target of a host, as last seen on the array (cached, mutable)."""
 
     target_id: str
     name: str
     owner: str
     iqn: str
     luns: dict  # vol_id -> lun_number (int)
+
+    @classmethod
+    def from_record(cls, record):
+        """The cache entry of a :class:`records.Target`."""
+        return cls(record.id, record.name, record.owner, record.iqn,
+                   dict(record.luns))
 
 
 @dataclasses.dataclass
@@ -85,10 +91,6 @@ class HostExport:
         """The host's targets on controller owner, by index."""
         found = [t for t in self.targets.values() if t.owner == owner]
         return sorted(found, key=lambda t: t.name)
-
-
-def _lun_map(luns):
-    return {lun['vol_id']: int(lun['lun_number']) for lun in luns or ()}
 
 
 class HostExports:
@@ -128,13 +130,10 @@ class HostExports:
         # Cold path (new host for this service, or after a conflict): the
         # array cannot look objects up by name, so list them once.
         group_name = naming.auth_group_name(host)
-        group_id = None
-        for group in self.client.list_auth_groups():
-            if group.get('group_name') == group_name:
-                group_id = group['group_id']
-                break
+        group = records.AuthGroupList.from_answer(
+            self.client.list_auth_groups()).by_name(group_name)
         targets = self._read_targets(host)
-        if group_id is None:
+        if group is None:
             if targets:
                 LOG.warning('Host %(host)s has targets %(t)s but no auth '
                             'group %(g)s on the array; they will be reused.',
@@ -142,33 +141,27 @@ class HostExports:
                              'g': group_name})
                 return HostExport(host, None, set(), None, targets)
             return None
-        entry = self._read_group(host, group_id)
+        entry = self._read_group(host, group.id)
         entry.targets = targets
         return entry
 
     def _read_group(self, host, group_id):
-        detail = self.client.get_auth_group(group_id)
-        iqns = {item['iqn']: item.get('id')
-                for item in detail.get('initiator') or ()}
-        chap = None
-        if str(detail.get('chap_status', '0')) == '1' and detail.get('chap'):
-            chap = (detail['chap'].get('username'),
-                    detail['chap'].get('password'))
-        return HostExport(host, group_id, set(iqns), chap)
+        group = records.AuthGroup.from_answer(
+            self.client.get_auth_group(group_id), group_id)
+        return HostExport(host, group_id, set(group.iqns), group.chap)
 
     def _read_targets(self, host):
         targets = {}
-        for item in self.client.list_targets():
-            name = item.get('scsi_target_name', '')
-            owner = item.get('owner', '')
-            if naming.target_index(host, owner, name) is None:
+        for item in records.TargetList.from_answer(
+                self.client.list_targets()):
+            if naming.target_index(host, item.owner, item.name) is None:
                 continue
-            targets[item['scsi_id']] = self._read_target(item['scsi_id'])
+            targets[item.id] = self._read_target(item.id)
         return targets
 
     def _read_target(self, target_id):
-        return _target_from_detail(target_id,
-                                   self.client.get_target(target_id))
+        return Target.from_record(records.Target.from_answer(
+            self.client.get_target(target_id), target_id))
 
     # -- attach ---------------------------------------------------------
 
@@ -213,8 +206,8 @@ class HostExports:
     def _create_group(self, host, known):
         name = naming.auth_group_name(host)
         try:
-            group_id = answers.require_id(self.client.create_auth_group(
-                name, self.group_owner)['id'], 'id of the new auth group')
+            group_id = records.created_group_id(
+                self.client.create_auth_group(name, self.group_owner))
         except ngx_exc.Conflict:
             # It exists already (made by another service or before a
             # restart): adopt what the array holds.
@@ -267,8 +260,8 @@ class HostExports:
                 break
             if added is None:
                 continue  # Full: the next target, or a new one.
-            target.luns.update(_lun_map(added.get('luns')))
-            return target, target.luns[vol_id]
+            target.luns.update(records.lun_map(added))
+            return target, _lun_number(target, vol_id, 'Add LUN')
         return self._new_target(entry, vol_id, owner)
 
     def _new_target(self, entry, vol_id, owner):
@@ -286,11 +279,12 @@ class HostExports:
             raise _StaleView(message='target %s exists already' % name,
                              method='POST', path='/api/v2/target/iscsi/',
                              status=409)
-        target = self._created_target(created, name, owner, vol_id)
+        target = self._created_target(
+            records.CreatedTarget.from_answer(created), name, owner, vol_id)
         entry.targets[target.target_id] = target
         LOG.info('Created target %(name)s for host %(host)s.',
                  {'name': name, 'host': entry.host})
-        return target, target.luns[vol_id]
+        return target, _lun_number(target, vol_id, 'target create')
 
     def _created_target(self, created, name, owner, vol_id):
         """The target a create answered; read back only when needed.
@@ -302,18 +296,16 @@ class HostExports:
         read, which saves one call per new host. An array that answers
         otherwise is read every time.
         """
-        answers.require_id(created['id'], 'id of the new target')
-        luns = _lun_map(created.get('luns'))
         base = self._iqn_base.get(owner)
-        if base and vol_id in luns:
-            return Target(created['id'], name, owner,
-                          '%s:%s' % (base, name), luns)
-        detail = self.client.get_target(created['id'])
-        target = _target_from_detail(created['id'], detail)
-        base = detail.get('iqn_name')
-        if base and target.iqn == '%s:%s' % (base, name):
+        if base and vol_id in created.luns:
+            return Target(created.id, name, owner, '%s:%s' % (base, name),
+                          dict(created.luns))
+        detail = records.Target.from_answer(
+            self.client.get_target(created.id), created.id)
+        base = detail.iqn_name
+        if base and detail.iqn == '%s:%s' % (base, name):
             self._iqn_base[owner] = base
-        return target
+        return Target.from_record(detail)
 
     # -- detach ---------------------------------------------------------
 
@@ -375,7 +367,7 @@ class HostExports:
                 return None
             target.luns = fresh.luns
             return target.luns
-        target.luns = _lun_map(result.get('luns'))
+        target.luns = records.lun_map(result)
         return target.luns
 
     def _delete_target(self, entry, target):
@@ -434,13 +426,11 @@ class HostExports:
         connector to name the host.
         """
         found = []
-        for item in self.client.list_targets_detail():
-            name = item.get('scsi_target_name', '')
-            if not name.startswith(naming.TARGET_PREFIX):
-                continue
-            target = _target_from_detail(item['scsi_id'], item)
-            if vol_id in target.luns:
-                found.append((target, item.get('group_id')))
+        for item in records.TargetDetailList.from_answer(
+                self.client.list_targets_detail()):
+            if (item.name.startswith(naming.TARGET_PREFIX)
+                    and vol_id in item.luns):
+                found.append((Target.from_record(item), item.group_id))
         return found
 
     def force_unmap(self, target, group_id, vol_id):
@@ -500,25 +490,26 @@ class HostExports:
         service is never undone. Returns the number of objects removed.
         """
         removed = 0
-        details = self.client.list_targets_detail()
+        details = records.TargetDetailList.from_answer(
+            self.client.list_targets_detail())
         bound = set()
         for item in details:
-            name = item.get('scsi_target_name', '')
-            if item.get('luns') or not naming.is_target_name(name):
-                bound.add(item.get('group_id'))
+            if item.luns or not naming.is_target_name(item.name):
+                bound.add(item.group_id)
                 continue
-            target_id, group_id = item['scsi_id'], item.get('group_id')
+            target_id, group_id = item.id, item.group_id
             self._forget_objects(target_id, group_id)
-            removed += run_locked(host_lock_key(target_name=name),
+            removed += run_locked(host_lock_key(target_name=item.name),
                                   lambda: self._remove_if_empty(
                                       target_id, group_id))
-        for group in self.client.list_auth_groups():
-            name = group.get('group_name', '')
-            group_id = group.get('group_id')
-            if group_id in bound or not naming.is_auth_group_name(name):
+        for group in records.AuthGroupList.from_answer(
+                self.client.list_auth_groups()):
+            if group.id in bound or not naming.is_auth_group_name(
+                    group.name):
                 continue
+            group_id = group.id
             self._forget_objects(None, group_id)
-            removed += run_locked(host_lock_key(group_name=name),
+            removed += run_locked(host_lock_key(group_name=group.name),
                                   lambda: self._remove_group(group_id))
         if removed:
             LOG.info('Removed %d empty target(s) and auth group(s) left by '
@@ -540,10 +531,13 @@ class HostExports:
                 self.forget(entry.host)
 
 
-def _target_from_detail(target_id, detail):
-    return Target(target_id, detail['scsi_target_name'],
-                  detail.get('owner', ''), detail['target_iqn'],
-                  _lun_map(detail.get('luns')))
+def _lun_number(target, vol_id, call):
+    """The LUN number of vol_id, which the array's answer to call gave."""
+    if vol_id not in target.luns:
+        raise ngx_exc.InvalidResponse(
+            'the array\'s answer to %s does not list LUN %s in target %s'
+            % (call, vol_id, target.name))
+    return target.luns[vol_id]
 
 
 def host_lock_key(host=None, target_name=None, group_name=None):

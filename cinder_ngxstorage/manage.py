@@ -43,6 +43,7 @@ from oslo_log import log as logging
 
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
+from cinder_ngxstorage import records
 from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
@@ -129,12 +130,6 @@ def array_name(name, what):
         return None
 
 
-def exported_to(detail):
-    """Targets (text) that export a LUN, from its detail; '' when none."""
-    protocols = detail.get('protocols') or {}
-    return ', '.join(str(v) for v in protocols.values() if v)
-
-
 def cinder_volumes_with(vol_id):
     """Ids of live Cinder volumes (any backend) whose provider_id is vol_id.
 
@@ -173,39 +168,37 @@ class Manageable:
     # -- volumes --------------------------------------------------------
 
     def find_lun(self, existing_ref):
-        """The detail of the LUN a reference names."""
+        """The detail (:class:`records.Lun`) of the LUN a reference names."""
         vol_id, name = parse_reference(existing_ref, 'LUN')
         if not vol_id:
-            luns = self.client.list_luns()
-            if not any(lun.get('name') == name for lun in luns):
+            luns = records.LunList.from_answer(self.client.list_luns())
+            if not luns.has_name(name):
                 name = array_name(name, 'LUN') or name
-            for lun in luns:
-                if lun.get('name') == name:
-                    vol_id = lun['vol_id']
-                    break
-            else:
+            lun = luns.by_name(name)
+            if lun is None:
                 raise _invalid_ref(existing_ref, _(
                     'there is no LUN named %s on the array (or the API key '
                     'may not see its pool).') % name)
+            vol_id = lun.id
         try:
-            detail = self.client.get_lun(vol_id)
+            answer = self.client.get_lun(vol_id)
         except (ngx_exc.NotFound, ngx_exc.ValidationFailed):
             raise _invalid_ref(existing_ref, _(
                 'there is no LUN with vol_id %s on the array.') % vol_id)
-        if name and detail.get('vol_name') != name:
+        detail = records.Lun.from_answer(answer, vol_id)
+        if name and detail.name != name:
             raise _invalid_ref(existing_ref, _(
                 'source-id %(id)s is LUN %(lun)s, not %(name)s.') % {
-                    'id': vol_id, 'lun': detail.get('vol_name'),
-                    'name': name})
+                    'id': vol_id, 'lun': detail.name, 'name': name})
         return detail
 
     def lun_problem(self, detail, pending_luns):
-        """Why a LUN (detail) must not be managed, or None."""
-        if detail.get('vol_name') == naming.DEFERRED_REGISTRY_LUN:
+        """Why a LUN (a :class:`records.Lun`) must not be managed, or None."""
+        if detail.name == naming.DEFERRED_REGISTRY_LUN:
             return REASON_REGISTRY
-        if detail.get('vol_id') in pending_luns:
+        if detail.id in pending_luns:
             return REASON_DEFERRED
-        targets = exported_to(detail)
+        targets = detail.exported_to
         if targets:
             return REASON_EXPORTED % targets
         return None
@@ -213,7 +206,7 @@ class Manageable:
     def lun_to_manage(self, volume, existing_ref):
         """The detail of the LUN to manage as volume, after every check."""
         detail = self.find_lun(existing_ref)
-        name, pool = detail.get('vol_name'), detail.get('pool_name')
+        name, pool = detail.name, detail.pool
         if pool not in self.pools:
             raise _invalid_ref(existing_ref, _(
                 'LUN %(name)s is in pool %(pool)s, which this backend does '
@@ -230,7 +223,7 @@ class Manageable:
                                                       'backend')})
         problem = self.lun_problem(detail, self._pending()[0])
         if problem is None:
-            users = [i for i in cinder_volumes_with(detail['vol_id'])
+            users = [i for i in cinder_volumes_with(detail.id)
                      if i != volume.id]
             if users:
                 problem = _('%(why)s (volume %(id)s)') % {
@@ -256,18 +249,14 @@ class Manageable:
             raise exception.ManageExistingVolumeTypeMismatch(reason=_(
                 'LUN %(name)s: %(why)s. Use a volume type without '
                 'ngxstorage:blocksize or with the LUN\'s.') % {
-                    'name': detail.get('vol_name'), 'why': conflict})
+                    'name': detail.name, 'why': conflict})
         changes = volume_types.changes_for(current, wanted)
-        try:
-            have = int(detail.get('vol_size'))
-        except (TypeError, ValueError):
-            have = 0
-        if have < size_gb * GiB:
+        if (detail.size or 0) < size_gb * GiB:
             changes['size'] = size_gb
         if changes:
-            self.client.modify_lun(detail['vol_id'], **changes)
+            self.client.modify_lun(detail.id, **changes)
             LOG.info('LUN %(name)s changed to be managed: %(changes)s.',
-                     {'name': detail.get('vol_name'), 'changes': changes})
+                     {'name': detail.name, 'changes': changes})
         return changes
 
     def volume_entries(self, cinder_volumes):
@@ -282,17 +271,17 @@ class Manageable:
                 by_name[naming.volume_name(volume.name_id)] = volume.id
         pending_luns = self._pending()[0]
         entries = []
-        for detail in self.client.list_luns_detail():
-            if detail.get('pool_name') not in self.pools:
+        for detail in records.LunDetailList.from_answer(
+                self.client.list_luns_detail()):
+            if detail.pool not in self.pools:
                 continue
-            name = detail.get('vol_name')
-            cinder_id = (by_provider.get(detail.get('vol_id'))
-                         or by_name.get(name))
+            name = detail.name
+            cinder_id = by_provider.get(detail.id) or by_name.get(name)
             reason = (REASON_MANAGED if cinder_id
                       else self.lun_problem(detail, pending_luns))
             entries.append({
                 'reference': {'source-name': name},
-                'size': size_gib(detail.get('vol_size')),
+                'size': size_gib(detail.size),
                 'safe_to_manage': reason is None,
                 'reason_not_safe': reason,
                 'cinder_id': cinder_id,
@@ -303,16 +292,16 @@ class Manageable:
     # -- snapshots ------------------------------------------------------
 
     def snapshot_to_manage(self, snapshot, vol_id, existing_ref):
-        """The snapshot (list entry) of LUN vol_id a reference names."""
+        """The snapshot (a records.Snapshot) of LUN vol_id ref names."""
         snap_id, name = parse_reference(existing_ref, 'snapshot')
-        listing = self.client.list_snapshots(vol_id=vol_id)
-        items = listing.get('luns') or ()
-        if name and not any(i.get('snap_name') == name for i in items):
+        snaps = records.SnapshotList.from_answer(
+            self.client.list_snapshots(vol_id=vol_id))
+        if name and not snaps.has_name(name):
             name = array_name(name, 'snapshot') or name
-        for item in items:
-            if snap_id and item.get('snap_id') != snap_id:
+        for item in snaps:
+            if snap_id and item.id != snap_id:
                 continue
-            if name and item.get('snap_name') != name:
+            if name and item.name != name:
                 continue
             break
         else:
@@ -320,13 +309,12 @@ class Manageable:
                 'the LUN of volume %(vol)s has no such snapshot.') % {
                     'vol': snapshot.volume_id})
         problem = None
-        if item.get('snap_name', '').startswith(
-                naming.CLONE_SNAPSHOT_PREFIX):
+        if (item.name or '').startswith(naming.CLONE_SNAPSHOT_PREFIX):
             problem = REASON_CLONE_SOURCE
-        elif item['snap_id'] in self._pending()[1]:
+        elif item.id in self._pending()[1]:
             problem = REASON_DEFERRED
         else:
-            users = [i for i in cinder_snapshots_with(item['snap_id'])
+            users = [i for i in cinder_snapshots_with(item.id)
                      if i != snapshot.id]
             if users:
                 problem = _('%(why)s (snapshot %(id)s)') % {
@@ -334,7 +322,7 @@ class Manageable:
         if problem:
             raise _invalid_ref(existing_ref, _(
                 'snapshot %(name)s cannot be managed: %(why)s') % {
-                    'name': item.get('snap_name'), 'why': problem})
+                    'name': item.name, 'why': problem})
         return item
 
     def snapshot_entries(self, cinder_snapshots):
@@ -346,40 +334,40 @@ class Manageable:
                 by_provider[snap.provider_id] = snap.id
             else:
                 by_name[naming.snapshot_name(snap.id)] = snap.id
-        luns = {detail.get('vol_name'): detail
-                for detail in self.client.list_luns_detail()
-                if detail.get('pool_name') in self.pools}
+        luns = {detail.name: detail
+                for detail in records.LunDetailList.from_answer(
+                    self.client.list_luns_detail())
+                if detail.pool in self.pools}
         pending_snaps = self._pending()[1]
-        listing = self.client.list_snapshots_detail()
         entries = []
-        for item in listing.get('luns') or ():
-            lun = luns.get(item.get('vol_name'))
+        for item in records.SnapshotList.from_answer(
+                self.client.list_snapshots_detail()):
+            lun = luns.get(item.lun_name)
             if lun is None:
                 continue
-            name = item.get('snap_name', '')
-            cinder_id = (by_provider.get(item.get('snap_id'))
-                         or by_name.get(name))
+            name = item.name or ''
+            cinder_id = by_provider.get(item.id) or by_name.get(name)
             if cinder_id:
                 reason = REASON_MANAGED
-            elif lun.get('vol_name') == naming.DEFERRED_REGISTRY_LUN:
+            elif lun.name == naming.DEFERRED_REGISTRY_LUN:
                 reason = REASON_MARKER
             elif name.startswith(naming.CLONE_SNAPSHOT_PREFIX):
                 reason = REASON_CLONE_SOURCE
-            elif item.get('snap_id') in pending_snaps:
+            elif item.id in pending_snaps:
                 reason = REASON_DEFERRED
             else:
                 reason = None
-            info = {'snap_id': item.get('snap_id'),
-                    'created': str(item.get('created')),
-                    'has_clones': str(str(item.get('binded')) == '1')}
+            info = {'snap_id': item.id,
+                    'created': str(item.created),
+                    'has_clones': str(item.has_clones)}
             entries.append({
                 'reference': {'source-name': name},
-                'size': size_gib(lun.get('vol_size')),
+                'size': size_gib(lun.size),
                 'safe_to_manage': reason is None,
                 'reason_not_safe': reason,
                 'cinder_id': cinder_id,
                 'extra_info': info,
-                'source_reference': {'source-name': lun.get('vol_name')},
+                'source_reference': {'source-name': lun.name},
             })
         return entries
 
@@ -387,12 +375,9 @@ class Manageable:
 
     def grow_to(self, vol_id, size_gb):
         """Grow LUN vol_id to size_gb GiB if it is smaller (one read)."""
-        detail = self.client.get_lun(vol_id)
-        try:
-            have = int(detail.get('vol_size'))
-        except (TypeError, ValueError):
-            have = 0
-        if have < size_gb * GiB:
+        detail = records.Lun.from_answer(self.client.get_lun(vol_id),
+                                         vol_id)
+        if (detail.size or 0) < size_gb * GiB:
             self.client.modify_lun(vol_id, size=size_gb)
 
 
@@ -400,12 +385,12 @@ def _lun_info(detail):
     """extra_info of a manageable LUN: what an operator wants to see."""
     current = volume_types.lun_properties(detail)
     info = {
-        'vol_id': detail.get('vol_id'),
-        'pool': detail.get('pool_name'),
+        'vol_id': detail.id,
+        'pool': detail.pool,
         'thin_provision': current['thin_provision'],
-        'blocksize': current['blocksize'] or str(detail.get('blocksize')),
+        'blocksize': current['blocksize'] or str(detail.blocksize),
         'qos_priority': str(current['qos_priority']),
     }
-    if detail.get('clone'):
-        info['clone_of'] = detail['clone']
+    if detail.clone:
+        info['clone_of'] = detail.clone
     return info

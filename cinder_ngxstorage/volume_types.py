@@ -35,6 +35,8 @@ from cinder.volume import qos_specs as cinder_qos_specs
 from oslo_log import log as logging
 from oslo_utils import strutils
 
+from cinder_ngxstorage import records
+
 LOG = logging.getLogger(__name__)
 
 VENDOR = 'ngxstorage'
@@ -291,26 +293,24 @@ def blocksize_name(size_bytes):
     return None
 
 
-def lun_properties(detail):
-    """The LUN's current properties (reference names) from its detail."""
-    current = {
-        'thin_provision': ('on' if detail.get('provision_type') == 'thin'
-                           else 'off'),
-        'compression': detail.get('compress'),
-        'deduplication': detail.get('dedup'),
-        'flash_cache': detail.get('flash_cache'),
-        'dram_cache': detail.get('dram_cache'),
-        'io_type': detail.get('io_type'),
+def lun_properties(lun):
+    """The LUN's current properties (reference names).
+
+    :param lun: a :class:`records.Lun` (or a LUN detail answer, parsed
+        here).
+    """
+    if isinstance(lun, dict):
+        lun = records.Lun.from_answer(lun)
+    return {
+        'thin_provision': 'on' if lun.provision_type == 'thin' else 'off',
+        'compression': lun.compress,
+        'deduplication': lun.dedup,
+        'flash_cache': lun.flash_cache,
+        'dram_cache': lun.dram_cache,
+        'io_type': lun.io_type,
+        'qos_priority': lun.qos_priority,
+        'blocksize': blocksize_name(lun.blocksize),
     }
-    try:
-        current['qos_priority'] = int(detail.get('qos_priority'))
-    except (TypeError, ValueError):
-        current['qos_priority'] = None
-    try:
-        current['blocksize'] = blocksize_name(int(detail.get('blocksize')))
-    except (TypeError, ValueError):
-        current['blocksize'] = None
-    return current
 
 
 def changes_for(current, wanted):

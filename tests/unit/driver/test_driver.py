@@ -571,6 +571,8 @@ class DeleteVolumeTestCase(fakes.DriverTestCase):
         super().setUp()
         self.drv = self.ready_driver()
         self.vol = self.volume()
+        # A detail that does not say whether the LUN is mapped.
+        self.client.get_lun.return_value = {'vol_id': VOL_ID}
 
     def test_delete(self):
         """The LUN of provider_id is deleted; no listing."""

@@ -82,7 +82,7 @@ class ReferenceTest(testtools.TestCase):
         vid = str(uuid.uuid4())
         self._luns('lun1', naming.volume_name(vid))
         detail = self.manageable.find_lun({'source-name': 'volume-' + vid})
-        self.assertEqual(naming.volume_name(vid), detail['vol_name'])
+        self.assertEqual(naming.volume_name(vid), detail.name)
         self.client.get_lun.assert_called_once_with(
             'id-' + naming.volume_name(vid))
 
@@ -97,7 +97,7 @@ class ReferenceTest(testtools.TestCase):
         """An array name is used as it is."""
         self._luns('lun1')
         self.assertEqual('lun1', self.manageable.find_lun(
-            {'source-name': 'lun1'})['vol_name'])
+            {'source-name': 'lun1'}).name)
 
     def _snapshots(self, *names):
         self.client.list_snapshots.return_value = {'luns': [
@@ -112,7 +112,7 @@ class ReferenceTest(testtools.TestCase):
         item = self.manageable.snapshot_to_manage(
             snapshot, 'vol1', {'source-name': 'snapshot-' + sid})
         self.assertEqual('sid-' + naming.snapshot_name(sid),
-                         item['snap_id'])
+                         item.id)
 
     def test_snapshot_literal_name_wins(self):
         """A snapshot literally named snapshot-<uuid> is the one chosen."""
@@ -121,4 +121,4 @@ class ReferenceTest(testtools.TestCase):
         snapshot = mock.Mock(id=str(uuid.uuid4()), volume_id='v')
         item = self.manageable.snapshot_to_manage(
             snapshot, 'vol1', {'source-name': 'snapshot-' + sid})
-        self.assertEqual('sid-snapshot-' + sid, item['snap_id'])
+        self.assertEqual('sid-snapshot-' + sid, item.id)

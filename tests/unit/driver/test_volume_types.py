@@ -22,6 +22,7 @@ from cinder.volume import qos_specs as cinder_qos_specs
 import testtools
 
 from cinder_ngxstorage import manage
+from cinder_ngxstorage import records
 from cinder_ngxstorage import volume_types as vt
 
 objects.register_all()
@@ -219,7 +220,8 @@ class TypeSourcesTestCase(testtools.TestCase):
 class LunPlanTestCase(testtools.TestCase):
     """What a LUN has, what it should get, what cannot be had in place."""
 
-    DETAIL = {'provision_type': 'thin', 'compress': 'off', 'dedup': 'off',
+    DETAIL = {'vol_id': 'a' * 40, 'provision_type': 'thin',
+              'compress': 'off', 'dedup': 'off',
               'flash_cache': 'on', 'dram_cache': 'on',
               'io_type': 'transactional', 'qos_priority': '16',
               'blocksize': '16384'}
@@ -231,7 +233,8 @@ class LunPlanTestCase(testtools.TestCase):
              'io_type': 'transactional', 'qos_priority': 16,
              'blocksize': '16k'},
             vt.lun_properties(self.DETAIL))
-        odd = vt.lun_properties({'provision_type': 'full',
+        odd = vt.lun_properties({'vol_id': 'a' * 40,
+                                 'provision_type': 'full',
                                  'qos_priority': None, 'blocksize': '1000'})
         self.assertEqual(('off', None, None),
                          (odd['thin_provision'], odd['qos_priority'],
@@ -323,11 +326,14 @@ class ManageHelpersTestCase(testtools.TestCase):
             self.assertIn('snap_id', str(err))
 
     def test_exported_to(self):
-        self.assertEqual('', manage.exported_to({}))
-        self.assertEqual('', manage.exported_to(
-            {'protocols': {'fc': None, 'iscsi': None}}))
-        self.assertEqual('t1,t2', manage.exported_to(
-            {'protocols': {'fc': None, 'iscsi': 't1,t2'}}))
+        def exported_to(**fields):
+            return records.Lun.from_answer(
+                dict(fields, vol_id='a' * 40)).exported_to
+        self.assertEqual('', exported_to())
+        self.assertEqual('', exported_to(
+            protocols={'fc': None, 'iscsi': None}))
+        self.assertEqual('t1,t2', exported_to(
+            protocols={'fc': None, 'iscsi': 't1,t2'}))
 
     def test_paginate_defaults(self):
         entries = [{'reference': {'source-name': n}, 'size': s}
