@@ -213,6 +213,7 @@ class Bench:
 
     def _setup(self):
         self.driver.do_setup(self.ctx)
+        self.driver.client.on_request = ngx_client.CallCounter()
         self.driver.check_for_setup_error()
 
     def warm_up(self):
@@ -239,7 +240,7 @@ class Bench:
         """Run func once; return a Sample (latency set for its duration)."""
         self.array.take_log()
         if self.driver.client is not None:
-            self.driver.client.reset_counters()
+            self.driver.client.on_request.reset()
         if latency_ms:
             self.array.set_latency(latency_ms)
         self._request_seconds = 0.0
@@ -250,7 +251,7 @@ class Bench:
         finally:
             if latency_ms:
                 self.array.set_latency(0)
-        counts = collections.Counter(self.driver.client.call_counts)
+        counts = collections.Counter(self.driver.client.on_request.counts)
         logged = self.array.take_log()
         expected = collections.Counter({
             ngx_client.OPERATION_IDS[name]: n

@@ -32,6 +32,11 @@ bounds and decodes the answer, maps failures to the typed exceptions of
 
 The API key is sent as ``Authorization: Bearer <key>`` by a requests auth
 object; it is never logged, never in an error message, never in a repr.
+
+Methods return the decoded JSON as the array sent it;
+:mod:`cinder_ngxstorage.records` turns it into typed records. Tests and
+benchmarks that count calls give the client an ``on_request`` hook
+(:class:`CallCounter`); by default there is none.
 """
 
 import collections
@@ -273,12 +278,37 @@ def _connect_failed(exc):
     return isinstance(inner, urllib3_exc.NewConnectionError)
 
 
+class CallCounter(object):
+    """An ``on_request`` hook counting calls per client method.
+
+    For tests and benchmarks: ``client.on_request = CallCounter()``. A call
+    counts once however many HTTP attempts it took. Thread-safe.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.counts = collections.Counter()
+
+    def __call__(self, name):
+        with self._lock:
+            self.counts[name] += 1
+
+    def reset(self):
+        """Set every counter back to zero."""
+        with self._lock:
+            self.counts.clear()
+
+    def total(self):
+        """Number of calls since creation or the last reset."""
+        with self._lock:
+            return sum(self.counts.values())
+
+
 class NGXStorageClient(object):
     """Client of one NGXStorage array's REST API.
 
     Safe for concurrent use by several threads: one requests session with
-    a connection pool of ``pool_maxsize`` connections, counters updated
-    under a lock.
+    a connection pool of ``pool_maxsize`` connections.
 
     :param base_url: ``https://host[:port]`` (no ``/api/v2``; a trailing
         ``/api/v2`` is tolerated and removed).
@@ -292,11 +322,14 @@ class NGXStorageClient(object):
         retry (capped at 30 s).
     :param pool_maxsize: connections kept open to the array.
     :param user_agent: User-Agent header (the array's audit log shows it).
+    :param on_request: None, or a callable called with the method's name
+        once per call, before it is sent (see :class:`CallCounter`); also
+        settable afterwards as the ``on_request`` attribute.
     """
 
     def __init__(self, base_url, token, verify=True, connect_timeout=10.0,
                  read_timeout=60.0, retries=3, backoff=0.5, pool_maxsize=32,
-                 user_agent='cinder-ngxstorage'):
+                 user_agent='cinder-ngxstorage', on_request=None):
         self._base_url = self._check_base_url(base_url)
         if not token or not isinstance(token, str):
             raise ValueError('token must be a non-empty string')
@@ -327,8 +360,7 @@ class NGXStorageClient(object):
         self._session.mount('https://', adapter)
         self._session.mount('http://', adapter)
 
-        self._counter_lock = threading.Lock()
-        self.call_counts = collections.Counter()
+        self.on_request = on_request
         if verify is False:
             LOG.warning('TLS certificate verification of the NGXStorage '
                         'array %s is disabled.', self._host)
@@ -371,32 +403,13 @@ class NGXStorageClient(object):
     def __exit__(self, *exc_info):
         self.close()
 
-    # ---------------------------------------------------------- counters
-
-    def _count(self, name):
-        with self._counter_lock:
-            self.call_counts[name] += 1
-
-    def reset_counters(self):
-        """Set every per-method call counter back to zero."""
-        with self._counter_lock:
-            self.call_counts.clear()
-
-    def total_calls(self):
-        """Number of client method calls since creation or the last reset.
-
-        A call counts once however many HTTP attempts it took.
-        """
-        with self._counter_lock:
-            return sum(self.call_counts.values())
-
     # ------------------------------------------------------ the one path
 
     def _request(self, name, method, path, query=None, body=None,
                  secrets=()):
         """Send one API call and return its decoded JSON answer.
 
-        :param name: the public method's name (for the counters).
+        :param name: the public method's name (for ``on_request``).
         :param method: HTTP method.
         :param path: URL path, path parameters already escaped.
         :param query: list of (name, value) pairs, or None.
@@ -404,7 +417,8 @@ class NGXStorageClient(object):
         :param secrets: secret values in this call, masked in logs/errors.
         :raises: a :class:`~cinder_ngxstorage.exception.NGXStorageError`.
         """
-        self._count(name)
+        if self.on_request is not None:
+            self.on_request(name)
         secrets = (self._token,) + tuple(s for s in secrets if s)
         target = path
         if query:

@@ -237,6 +237,7 @@ class SimulatorTestCase(testtools.TestCase, ShapeMixin):
         kwargs.setdefault('backoff', 0)
         kwargs.setdefault('connect_timeout', 5)
         kwargs.setdefault('read_timeout', 20)
+        kwargs.setdefault('on_request', client.CallCounter())
         c = client.NGXStorageClient(sim.url, kwargs.pop('token', sim.token),
                                     **kwargs)
         self.addCleanup(c.close)
@@ -257,8 +258,8 @@ class AllOperationsTest(SimulatorTestCase):
         self._logs()
         self._cleanup(luns, groups)
         self.assertEqual(sorted(client.OPERATION_IDS),
-                         sorted(c.call_counts))
-        self.assertEqual(60, len(c.call_counts))
+                         sorted(c.on_request.counts))
+        self.assertEqual(60, len(c.on_request.counts))
         # Every call reached the simulator as the operation it meant.
         seen = set(entry['op_id'] for entry in self.sim.requests)
         self.assertEqual(set(client.OPERATION_IDS.values()), seen)
@@ -660,7 +661,7 @@ class RetryTest(SimulatorTestCase):
         self.assertEqual(3, len([r for r in self.sim.requests
                                  if r['path'].rstrip('/') ==
                                  '/api/v2/pool']))
-        self.assertEqual(1, c.call_counts['list_pools'])
+        self.assertEqual(1, c.on_request.counts['list_pools'])
 
     def test_post_not_retried_on_500_after_the_change(self):
         c = self.make_client(retries=3)
@@ -679,7 +680,7 @@ class RetryTest(SimulatorTestCase):
         vol = c.create_lun('pool1', 'l1', 1)['luns'][0]['vol_id']
         self.assertRaises(exception.RequestTimeout, c.create_snapshot,
                           's1', vol)
-        self.assertEqual(1, c.call_counts['create_snapshot'])
+        self.assertEqual(1, c.on_request.counts['create_snapshot'])
 
     def test_delete_retried_after_drop_then_404_is_success(self):
         c = self.make_client(retries=2)
@@ -735,7 +736,7 @@ class TimeoutAndDropTest(SimulatorTestCase):
     def test_concurrent_calls_share_the_pool(self):
         c = self.make_client(pool_maxsize=4)
         vol = c.create_lun('pool1', 'shared', 1)['luns'][0]['vol_id']
-        c.reset_counters()
+        c.on_request.reset()
         errors = []
 
         def worker():
@@ -751,7 +752,7 @@ class TimeoutAndDropTest(SimulatorTestCase):
         for t in threads:
             t.join()
         self.assertEqual([], errors)
-        self.assertEqual(80, c.call_counts['get_lun'])
+        self.assertEqual(80, c.on_request.counts['get_lun'])
 
 
 class RedactionOverHTTPTest(SimulatorTestCase):

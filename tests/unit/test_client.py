@@ -224,7 +224,7 @@ OPERATIONS = [
     ('get_network_info', (), {}, 'GET', '/api/v2/network/info', None, None),
 ]
 
-NON_API_METHODS = frozenset(['close', 'reset_counters', 'total_calls'])
+NON_API_METHODS = frozenset(['close'])
 
 
 def _api_method_names():
@@ -278,6 +278,7 @@ class ClientTestCase(testtools.TestCase):
     def make_client(self, **kwargs):
         kwargs.setdefault('retries', 3)
         kwargs.setdefault('backoff', 0.5)
+        kwargs.setdefault('on_request', client.CallCounter())
         return client.NGXStorageClient(BASE, TOKEN, **kwargs)
 
     def register(self, method, path, responses):
@@ -669,7 +670,7 @@ class RetryTest(ClientTestCase):
             {'json': {'vol_id': V}}])
         self.assertEqual({'vol_id': V}, self.client.get_lun(V))
         self.assertEqual(3, self.http_calls())
-        self.assertEqual(1, self.client.call_counts['get_lun'])
+        self.assertEqual(1, self.client.on_request.counts['get_lun'])
         self.assertEqual([mock.call(0.5), mock.call(1.0)],
                          self.sleep.call_args_list)
         self.assertEqual(2, logs.output.count('WARNING'))
@@ -769,7 +770,7 @@ class RetryTest(ClientTestCase):
         self.assertEqual({'success': True, 'luns': []},
                          self.client.create_lun('p', 'l', 1))
         self.assertEqual(3, self.http_calls())
-        self.assertEqual(1, self.client.call_counts['create_lun'])
+        self.assertEqual(1, self.client.on_request.counts['create_lun'])
 
     def test_delete_retried_and_404_on_retry_is_success(self):
         self.register('DELETE', '/api/v2/lun/' + V, [
@@ -816,16 +817,16 @@ class CounterTest(ClientTestCase):
         self.client.list_pools()
         self.client.get_lun(V)
         self.assertEqual({'list_pools': 2, 'get_lun': 1},
-                         dict(self.client.call_counts))
-        self.assertEqual(3, self.client.total_calls())
-        self.client.reset_counters()
-        self.assertEqual(0, self.client.total_calls())
-        self.assertEqual(0, self.client.call_counts['list_pools'])
+                         dict(self.client.on_request.counts))
+        self.assertEqual(3, self.client.on_request.total())
+        self.client.on_request.reset()
+        self.assertEqual(0, self.client.on_request.total())
+        self.assertEqual(0, self.client.on_request.counts['list_pools'])
 
     def test_failed_calls_count(self):
         self.register('GET', '/api/v2/pool', [{'status_code': 404}])
         self.assertRaises(exception.NotFound, self.client.list_pools)
-        self.assertEqual(1, self.client.call_counts['list_pools'])
+        self.assertEqual(1, self.client.on_request.counts['list_pools'])
 
     def test_concurrent_counting(self):
         self.http.register_uri(requests_mock.ANY, requests_mock.ANY,
@@ -846,9 +847,9 @@ class CounterTest(ClientTestCase):
         for t in threads:
             t.join()
         self.assertEqual([], errors)
-        self.assertEqual(400, self.client.call_counts['get_cpu'])
-        self.assertEqual(400, self.client.call_counts['get_iops'])
-        self.assertEqual(800, self.client.total_calls())
+        self.assertEqual(400, self.client.on_request.counts['get_cpu'])
+        self.assertEqual(400, self.client.on_request.counts['get_iops'])
+        self.assertEqual(800, self.client.on_request.total())
 
 
 class RedactionTest(ClientTestCase):

@@ -26,6 +26,7 @@ from cinder.volume import driver as cinder_driver
 from oslo_config import cfg
 import testtools
 
+from cinder_ngxstorage import client as ngx_client
 from cinder_ngxstorage import driver as ngx_driver
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import Simulator
@@ -106,6 +107,7 @@ class DriverTestCase(testtools.TestCase):
                                                host='cinder@ngx')
         if setup:
             drv.do_setup(self.ctx)
+            drv.client.on_request = ngx_client.CallCounter()
             drv.check_for_setup_error()
         return drv
 

@@ -74,19 +74,19 @@ class AttachTest(base.DriverTestCase):
     def test_known_host_attach_is_one_call(self):
         vols = [self.create_volume() for _ in range(2)]
         self.driver.initialize_connection(vols[0], self.connector())
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         self.driver.initialize_connection(vols[1], self.connector())
         self.assertEqual({'add_target_luns': 1},
-                         dict(self.driver.client.call_counts))
+                         dict(self.driver.client.on_request.counts))
 
     def test_new_host_attach_calls(self):
         vol = self.create_volume()
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         self.driver.initialize_connection(vol, self.connector())
         self.assertEqual({'create_auth_group': 1, 'add_auth_group_iqn': 1,
                           'set_auth_group_chap': 1, 'create_target': 1,
                           'get_target': 1},
-                         dict(self.driver.client.call_counts))
+                         dict(self.driver.client.on_request.counts))
 
     def test_attach_twice_is_idempotent(self):
         vol = self.create_volume()

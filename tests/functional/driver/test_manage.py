@@ -199,10 +199,10 @@ class ManageVolumeTest(ManageTestCase):
             extra_specs={'ngxstorage:compression': 'on',
                          'ngxstorage:qos_priority': '64',
                          'ngxstorage:io_type': 'sequential'})
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         self.manage_volume({'source-name': 'typed'},
                            volume_type_id=vtype.id, volume_type=vtype)
-        self.assertEqual(1, self.driver.client.call_counts['modify_lun'])
+        self.assertEqual(1, self.driver.client.on_request.counts['modify_lun'])
         lun = self.lun(vol_id)
         self.assertEqual(('on', 64, 'sequential', 'thin', str(2 * GIB)),
                          (lun['compress'], lun['qos_priority'],
@@ -231,11 +231,11 @@ class ManageVolumeTest(ManageTestCase):
             self.ctx, id=str(uuid.uuid4()), name='bad',
             extra_specs={'ngxstorage:qos_priority': '5'})
         vol = self.volume(volume_type_id=vtype.id, volume_type=vtype)
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         self.assertRaises(exception.InvalidVolumeType,
                           self.driver.manage_existing, vol,
                           {'source-name': 'badtype'})
-        self.assertEqual(0, self.driver.client.total_calls())
+        self.assertEqual(0, self.driver.client.on_request.total())
 
     def test_unmanage_leaves_the_array_untouched(self):
         vol_id = self.legacy_lun('keepme')
@@ -341,10 +341,10 @@ class ManageableVolumesListTest(ManageTestCase):
 
     def test_listing_is_two_calls(self):
         self.entries()
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         self.entries()
         self.assertEqual({'list_luns_detail': 1, 'list_snapshots': 1},
-                         dict(self.driver.client.call_counts))
+                         dict(self.driver.client.on_request.counts))
 
     def test_sort_and_page(self):
         by_size = self.entries(sort_keys=['size', 'reference'],

@@ -80,9 +80,9 @@ class MultiControllerTest(base.DriverTestCase):
 
     def test_stats_per_controller_pool(self):
         self.create_volume(size=3, pool='poolb')
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         stats = self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(1, self.driver.client.total_calls())
+        self.assertEqual(1, self.driver.client.on_request.total())
         pools = {p['pool_name']: p for p in stats['pools']}
         self.assertEqual({'poola', 'poolb'}, set(pools))
         self.assertEqual(3, pools['poolb']['provisioned_capacity_gb'])

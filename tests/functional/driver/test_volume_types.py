@@ -111,10 +111,10 @@ class ExtraSpecsTest(TypesTestCase):
         """create_volume refuses before any array call, naming the key."""
         vol = self.typed_volume(self.vtype(extra_specs, qos=qos),
                                 create=False)
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         err = self.assertRaises(exception.InvalidVolumeType,
                                 self.driver.create_volume, vol)
-        self.assertEqual(0, self.driver.client.total_calls())
+        self.assertEqual(0, self.driver.client.on_request.total())
         for word in words:
             self.assertIn(word, str(err))
 
@@ -165,9 +165,9 @@ class ExtraSpecsTest(TypesTestCase):
             self.assertEqual(['off'], pool['ngxstorage:compression'])
 
     def test_stats_report_the_capabilities_in_one_call(self):
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         stats = self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(1, self.driver.client.total_calls())
+        self.assertEqual(1, self.driver.client.on_request.total())
         for pool in stats['pools']:
             self.assertIs(True, pool['QoS_support'])
             self.assertEqual([True, False], pool['compression'])
@@ -272,11 +272,11 @@ class QoSTest(TypesTestCase):
                             ('both', {'qos_priority': '64'}))):
             vol = self.typed_volume(self.vtype(specs, qos=qos),
                                     create=False)
-            self.driver.client.reset_counters()
+            self.driver.client.on_request.reset()
             err = self.assertRaises(exception.InvalidVolumeType,
                                     self.driver.create_volume, vol)
             self.assertIn('qos_priority', str(err))
-            self.assertEqual(0, self.driver.client.total_calls())
+            self.assertEqual(0, self.driver.client.on_request.total())
 
     def test_same_value_from_both_sources_is_fine(self):
         vol = self.typed_volume(self.vtype(
@@ -315,7 +315,7 @@ class RetypeTest(TypesTestCase):
 
     def retype(self, vol, new, pool='pool1'):
         self.sim.clear_requests()
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         return self.driver.retype(self.ctx, vol, new, {}, self.host(pool))
 
     def test_in_place_with_one_modify(self):
@@ -328,7 +328,7 @@ class RetypeTest(TypesTestCase):
                             qos=('back-end', {'qos_priority': '128'}))
         self.assertEqual((True, None), self.retype(vol, new))
         self.assertEqual({'get_lun': 1, 'modify_lun': 1},
-                         dict(self.driver.client.call_counts))
+                         dict(self.driver.client.on_request.counts))
         self.assertEqual({'provision_type': 'full', 'compress': 'on',
                           'dedup': 'off', 'blocksize': '16384',
                           'io_type': 'sequential', 'flash_cache': 'off',
@@ -356,13 +356,13 @@ class RetypeTest(TypesTestCase):
                              'ngxstorage:blocksize': '16k'})
         self.assertEqual((True, None), self.retype(vol, new))
         self.assertEqual({'get_lun': 1},
-                         dict(self.driver.client.call_counts))
+                         dict(self.driver.client.on_request.counts))
         self.assertEqual([], self.mutations())
 
     def test_other_pool_migrates(self):
         vol = self.create_volume()
         self.assertIs(False, self.retype(vol, self.new_type(), pool='pool2'))
-        self.assertEqual(0, self.driver.client.total_calls())
+        self.assertEqual(0, self.driver.client.on_request.total())
 
     def test_other_blocksize_migrates(self):
         vol = self.create_volume()
@@ -379,7 +379,7 @@ class RetypeTest(TypesTestCase):
                     self.new_type(qos=('both', {'qos_priority': '7'}))):
             self.assertRaises(exception.InvalidVolumeType, self.retype,
                               vol, new)
-            self.assertEqual(0, self.driver.client.total_calls())
+            self.assertEqual(0, self.driver.client.on_request.total())
 
     def test_attached_volume_retyped_in_place(self):
         vol = self.create_volume()

@@ -193,9 +193,9 @@ class VolumeLifecycleTest(base.DriverTestCase):
 
     def test_stats(self):
         self.create_volume(size=5, pool='pool2')
-        self.driver.client.reset_counters()
+        self.driver.client.on_request.reset()
         stats = self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(1, self.driver.client.total_calls())
+        self.assertEqual(1, self.driver.client.on_request.total())
         self.assertEqual('NGXStorage', stats['vendor_name'])
         self.assertEqual('iSCSI', stats['storage_protocol'])
         pools = {p['pool_name']: p for p in stats['pools']}
