@@ -292,19 +292,14 @@ class Manageable:
     # -- snapshots ------------------------------------------------------
 
     def snapshot_to_manage(self, snapshot, vol_id, existing_ref):
-        """The snapshot (a records.Snapshot) of LUN vol_id ref names."""
+        """The snapshot (records.Snapshot) of LUN vol_id a reference names."""
         snap_id, name = parse_reference(existing_ref, 'snapshot')
         snaps = records.SnapshotList.from_answer(
             self.client.list_snapshots(vol_id=vol_id))
         if name and not snaps.has_name(name):
             name = array_name(name, 'snapshot') or name
-        for item in snaps:
-            if snap_id and item.id != snap_id:
-                continue
-            if name and item.name != name:
-                continue
-            break
-        else:
+        item = snaps.find(snap_id, name)
+        if item is None:
             raise _invalid_ref(existing_ref, _(
                 'the LUN of volume %(vol)s has no such snapshot.') % {
                     'vol': snapshot.volume_id})

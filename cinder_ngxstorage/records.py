@@ -345,6 +345,16 @@ class SnapshotList(_Listing):
         """{snap_name: snap_id} of every snapshot."""
         return {snap.name: snap.id for snap in self}
 
+    def find(self, snap_id=None, name=None):
+        """The first snapshot with this id and this name (each if given)."""
+        for snap in self:
+            if snap_id and snap.id != snap_id:
+                continue
+            if name and snap.name != name:
+                continue
+            return snap
+        return None
+
 
 def created_snapshot_id(data):
     """snap_id of the snapshot ``POST /snapshot/`` made."""

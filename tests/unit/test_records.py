@@ -496,6 +496,10 @@ class SnapshotTest(ParsingTestCase):
                           snap.created, snap.has_clones))
         self.assertIsNone(snaps.by_name('dasd'))
         self.assertEqual({'x': snap.id}, snaps.ids_by_name())
+        self.assertIs(snap, snaps.find(snap.id, 'x'))
+        self.assertIs(snap, snaps.find(name='x'))
+        self.assertIsNone(snaps.find(snap.id, 'y'))
+        self.assertIsNone(snaps.find('z' * 40))
 
     def test_detail_list_from_reference(self):
         snap = records.SnapshotList.from_answer(REF_SNAPSHOT_DETAIL_LIST)[0]
