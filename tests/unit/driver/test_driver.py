@@ -1609,6 +1609,27 @@ class ErrorTranslationTestCase(fakes.DriverTestCase):
         self.assertEqual(len(self.CASES),
                          self.logger.output.count('ERROR '))
 
+    def test_unparsable_answer(self):
+        """An answer records.py cannot parse: 'not understood', san_ip."""
+        vol = self.volume(provider_id=None)
+        for answer in ({'success': True}, [{'name': 'x', 'vol_id': 7}]):
+            self.client.list_luns.return_value = answer
+            raised = self.assertRaises(exception.VolumeBackendAPIException,
+                                       self.drv.extend_volume, vol, 7)
+            msg = str(raised)
+            self.assertIn('extend volume %s to 7 GiB' % vol.id, msg)
+            self.assertIn('not understood', msg)
+            self.assertIn('san_ip', msg)
+            self.assertIsInstance(raised.__cause__, ngx_exc.InvalidResponse)
+
+    def test_bug_is_not_blamed_on_the_array(self):
+        """A KeyError or TypeError above the records propagates as is."""
+        for bug in (KeyError('vol_id'), TypeError('not subscriptable')):
+            self.client.modify_lun.side_effect = bug
+            raised = self.assertRaises(type(bug), self.drv.extend_volume,
+                                       self.vol, 7)
+            self.assertIs(bug, raised)
+
     def test_array_echoing_secrets(self):
         """An array message echoing the token or CHAP body is masked."""
         for text in ('Authorization: Bearer %s rejected' % fakes.TOKEN,
