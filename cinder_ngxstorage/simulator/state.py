@@ -104,12 +104,9 @@ class ArrayState(dispatch.Dispatcher, luns.Luns, snapshots.Snapshots,
 
 
 def _check_complete():
-    # Every operation of the table has its implementation in a part.
-    missing = set(op.op_id for op in api_spec.OPERATIONS) - set(
-        dispatch.IMPLEMENTATIONS)
-    if missing:
-        raise ImportError('operations without a model method: %s'
-                          % ', '.join(sorted(missing)))
+    # Every operation of the table has its method in one of the parts.
+    for op in api_spec.OPERATIONS:
+        dispatch.implementation(ArrayState, op.op_id)
 
 
 _check_complete()

@@ -43,9 +43,6 @@ from cinder_ngxstorage.simulator.model import errors
 
 LOG = logging.getLogger(__name__)
 
-#: op_id -> the model method implementing it (undecorated).
-IMPLEMENTATIONS = {}
-
 
 def render_path(template, params):
     """Fill a path template's ``{names}`` from ``params`` (audit text)."""
@@ -58,19 +55,19 @@ def operation(op_id):
     """Mark a model method as the implementation of ``op_id``.
 
     The decorated name stays callable as ``method(ctx=None, params=None)``
-    with validation (for direct callers); the raw method is registered for
-    :meth:`Dispatcher.perform`.
+    with validation (for direct callers); :meth:`Dispatcher.perform` runs
+    the undecorated method, found by name on the class (so a subclass may
+    override an operation with this decorator too).
     """
     spec = api_spec.get(op_id)
 
     def decorator(func):
-        IMPLEMENTATIONS[op_id] = func
-
         @functools.wraps(func)
         def public(self, ctx=None, params=None):
             return self.perform(op_id, ctx, params, validate=True)
         public.op_id = op_id
         public.mutating = spec.mutating
+        public.implementation = func
         return public
     return decorator
 
@@ -85,6 +82,15 @@ def admin(func):
             except errors.DomainError as exc:
                 raise self.answer(exc)
     return wrapper
+
+
+def implementation(cls, op_id):
+    """The undecorated method of ``cls`` implementing ``op_id``."""
+    method = getattr(cls, op_id.replace('.', '_'), None)
+    if getattr(method, 'op_id', None) != op_id:
+        raise NotImplementedError('%s does not implement %s'
+                                  % (cls.__name__, op_id))
+    return method.implementation
 
 
 class Dispatcher(object):
@@ -102,7 +108,7 @@ class Dispatcher(object):
         Raises :class:`~.errors.ApiError`.
         """
         op = api_spec.get(op_id)
-        func = IMPLEMENTATIONS[op_id]
+        func = implementation(type(self), op_id)
         ctx = ctx if ctx is not None else base.RequestContext()
         params = dict(params or {})
         if validate:

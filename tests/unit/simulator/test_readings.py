@@ -20,6 +20,7 @@ to statuses by the reading.
 import testtools
 
 from cinder_ngxstorage.simulator import api_spec
+from cinder_ngxstorage.simulator.model import dispatch
 from cinder_ngxstorage.simulator.model import errors
 from cinder_ngxstorage.simulator.model import readings
 from cinder_ngxstorage.simulator import state as st
@@ -145,3 +146,13 @@ class TestOperationLayer(testtools.TestCase):
             method = getattr(self.state, op.op_id.replace('.', '_'))
             self.assertEqual(op.op_id, method.op_id)
             self.assertEqual(op.mutating, method.mutating)
+
+    def test_a_subclass_may_override_an_operation(self):
+        class Quiet(st.ArrayState):
+            @dispatch.operation('status.cache')
+            def status_cache(self, ctx, params):
+                return {'hits': 0}
+
+        state = Quiet(['pool1:10G'])
+        self.assertEqual({'hits': 0}, state.status_cache(None, {}))
+        self.assertEqual({'hits': 0}, state.perform('status.cache'))
