@@ -20,8 +20,9 @@ thread and stops it cleanly::
         requests.get(sim.url + '/api/v2/pool',
                      headers={'Authorization': 'Bearer ' + sim.token})
 
-The parts: :mod:`.api_spec` (the operation table), :mod:`.state` (the array
-model), :mod:`.keys`, :mod:`.faults`, :mod:`.server` (HTTP front) and
+The parts: :mod:`.api_spec` (the operation table and the one validator),
+:mod:`.state` (the array model, composed of the parts in :mod:`.model`),
+:mod:`.keys`, :mod:`.faults`, :mod:`.server` (HTTP front) and
 :mod:`.cli` (the ``ngxstorage-simulator`` console script).
 """
 
@@ -73,13 +74,16 @@ class Simulator(object):
         free port, the same for all such portals). Without tgtd the
         simulator runs without export and ``sim.dataplane.iscsi_problem``
         says why.
+    :param reading: the reading of the reference the array answers by
+        (``state.Reading``: error statuses, answer shapes, dependency
+        rules); the strict reading when None.
     """
 
     def __init__(self, pools=DEFAULT_POOLS, portals=DEFAULT_PORTALS,
                  tls_cert=None, tls_key=None, latency_ms=0, keys=None,
                  state_file=None, service_tag='NGXSIM01', backing=None,
                  host='127.0.0.1', port=0, token=None, admin_token=None,
-                 data_dir=None, iscsi=False):
+                 data_dir=None, iscsi=False, reading=None):
         if bool(tls_cert) != bool(tls_key):
             raise ValueError('tls_cert and tls_key go together')
         #: The data plane (``dataplane.DataPlane``), None without one.
@@ -104,12 +108,12 @@ class Simulator(object):
         if state_file and os.path.exists(state_file):
             data = server_mod.read_state_file(state_file)
             self.state = state_mod.ArrayState.load(
-                data, backing=backing, on_change=on_change)
+                data, backing=backing, on_change=on_change, reading=reading)
             self.loaded_from_file = True
         else:
             self.state = state_mod.ArrayState(
                 pools, portals=portals, service_tag=service_tag,
-                backing=backing, on_change=on_change)
+                backing=backing, on_change=on_change, reading=reading)
         if on_change is not None:
             # Save at once, so the ids of a fresh array survive a restart
             # that happens before the first change.

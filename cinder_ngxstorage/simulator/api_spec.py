@@ -31,7 +31,7 @@ API_PREFIX = '/api/v2'
 
 # Largest request body the simulator reads (bytes).
 MAX_BODY_BYTES = 1024 * 1024
-# Most LUNs one LUN create may make (``quantity``).
+# Most LUNs one LUN create may make (``quantity``); the model's limit.
 MAX_QUANTITY = 100
 
 
@@ -502,7 +502,7 @@ def _build_operations():
                          example='16k')] +
                   list(_LUN_PROPERTIES) +
                   # Details say "1 or greater"; the model creates at
-                  # most MAX_QUANTITY LUNs per call (state.MAX_QUANTITY).
+                  # most MAX_QUANTITY LUNs per call.
                   [Param('quantity', type='integer', minimum=1,
                          maximum=MAX_QUANTITY,
                          rule='an integer from 1 to %d' % MAX_QUANTITY,
@@ -770,6 +770,10 @@ def _validate_body(op, body, params):
         if field in data and needed not in data:
             _fail('body', field, 'is only accepted together with %r'
                   % needed)
+    _fold_aliases(op, params)
+
+
+def _fold_aliases(op, params):
     for alias, canonical in sorted(op.aliases.items()):
         if alias in params:
             value = params.pop(alias)
@@ -795,6 +799,59 @@ def validate(op, path_params, query_pairs, body):
     _validate_path(op, path_params, params)
     _validate_query(op, query_pairs, params)
     _validate_body(op, body, params)
+    return params
+
+
+def check_params(op, given):
+    """Check a direct caller's already decoded params against ``op``.
+
+    ``given`` maps each parameter's ``target`` to its value, as
+    :func:`validate` returns them (a None value counts as absent; a query
+    array may be given as one string). Every constraint of the table
+    applies, values must have exactly their JSON type. Returns the params
+    :func:`validate` would return; raises :class:`ValidationError`.
+    """
+    known = {p.target: (location, p) for location, p in op.all_params()}
+    params = {}
+    body_fields = 0
+    for key in sorted(given):
+        value = given[key]
+        if value is None:
+            continue
+        if key not in known:
+            raise ValidationError('Unknown parameter %r (%s takes %s)'
+                                  % (str(key)[:64], op.op_id,
+                                     ', '.join(sorted(known)) or 'none'),
+                                  param=key)
+        location, param = known[key]
+        if (location == 'query' and param.type == 'array'
+                and isinstance(value, str)):
+            value = [value]
+        actual = _json_type(value)
+        if actual != param.type:
+            _fail(location, param.name, 'must be of type %s, not %s'
+                  % (param.type, actual))
+        if param.type == 'array' and param.items is not None:
+            for index, item in enumerate(value):
+                if _json_type(item) != param.items.type:
+                    _fail(location, param.name,
+                          'item %d must be of type %s'
+                          % (index, param.items.type))
+        params[key] = _check(location, param, value)
+        body_fields += location == 'body'
+    for location, param in op.all_params():
+        if param.required and param.target not in params:
+            _fail(location, param.name, 'is required')
+    if op.min_body_fields and body_fields < op.min_body_fields:
+        raise ValidationError('Request body must set at least %d of %s'
+                              % (op.min_body_fields, ', '.join(
+                                  sorted(p.name for p in op.body_params))),
+                              location='body')
+    for field, needed in sorted(op.requires.items()):
+        if field in params and needed not in params:
+            _fail('body', field, 'is only accepted together with %r'
+                  % needed)
+    _fold_aliases(op, params)
     return params
 
 

@@ -15,10 +15,11 @@
 :class:`SimulatorApp` is the WSGI application.  For every request under
 ``/api/v2`` it applies, in this order: the configured latency, ``before``
 faults, the API key (401), routing (404 / 405), the endpoint permission
-(403), validation against :mod:`api_spec` (400), then calls the state
-(``getattr(state, op_id.replace('.', '_'))(ctx, params)``), whose
-:class:`ApiError` gives 403 (pool scope), 404 and 409, and finally
-``after`` faults.  Every such request is written to the request log.
+(403), validation against :mod:`api_spec` (400), then runs the operation
+(``state.perform(op_id, ctx, params)``), whose :class:`ApiError` carries
+the status the state's reading gives a refusal (strictly: 403 pool scope,
+404, 409), and finally ``after`` faults.  Every such request is written
+to the request log.
 Paths under ``/_sim/`` are the admin API (header ``X-Sim-Admin``); faults
 and latency never apply to them.
 
@@ -380,14 +381,15 @@ class SimulatorApp(object):
             try:
                 params = api_spec.validate(op, path_params, query, body)
             except api_spec.ValidationError as e:
-                raise _Reply(400, e.message)
+                raise _Reply(self.state.reading.statuses['malformed'],
+                             e.message)
             ctx = state_mod.RequestContext(
                 key_name=key.name, pools=key.pools,
                 remote_addr=environ.get('REMOTE_ADDR', ''),
                 user_agent=environ.get('HTTP_USER_AGENT', ''))
-            handler = getattr(self.state, op.op_id.replace('.', '_'))
             try:
-                result = handler(ctx, params)
+                # The state's reading chose the status of a refusal.
+                result = self.state.perform(op.op_id, ctx, params)
             except state_mod.ApiError as e:
                 raise _Reply(e.status, e.message)
             if result is None:

@@ -166,13 +166,15 @@ class ManageRetypeTest(base.StackTestCase):
         self.assertEqual(before['vol_id'], self.lun_of(vol.id)['vol_id'])
 
         created = []
-        original = self.sim.state.lun_create
+        original = self.sim.state.perform
 
-        def watch(ctx, params):
-            result = original(ctx, params)
-            created.append(params)
+        def watch(op_id, ctx=None, params=None, **kwargs):
+            # The HTTP front runs every operation through perform().
+            result = original(op_id, ctx, params, **kwargs)
+            if op_id == 'lun.create':
+                created.append(params)
             return result
-        self.mock_object(self.sim.state, 'lun_create', watch)
+        self.mock_object(self.sim.state, 'perform', watch)
         self.cinder.volumes.retype(vol.id, big.id, 'on-demand')
         vol = self.wait._until(
             lambda: self.cinder.volumes.get(vol.id),

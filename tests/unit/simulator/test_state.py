@@ -20,7 +20,10 @@ import time
 import fixtures
 import testtools
 
+from cinder_ngxstorage.simulator import api_spec
 from cinder_ngxstorage.simulator import backing
+from cinder_ngxstorage.simulator.model import base as model_base
+from cinder_ngxstorage.simulator.model import cron
 from cinder_ngxstorage.simulator import state as st
 
 GIB = 1 << 30
@@ -145,29 +148,40 @@ class TestHelpers(testtools.TestCase):
             self.assertRaises(ValueError, st.parse_pool_spec, bad)
 
     def test_valid_iqn(self):
+        # api_spec is the one validator of initiator names.
+        iqn = api_spec.get('auth_group.iqn_add').param('body', 'iqn')
+
+        def valid_iqn(name):
+            try:
+                return api_spec.check_params(
+                    api_spec.get('auth_group.iqn_add'),
+                    {'id': 'a' * 40, 'owner': '1', 'iqn_alias': 'h',
+                     iqn.target: name}) is not None
+            except api_spec.ValidationError:
+                return False
         for good in ('iqn.1993-08.org.debian:01:107dc7e4254a',
                      'iqn.2016-04.com.open-iscsi:751a7fe0b28',
                      'iqn.1991-05.com.microsoft:Host-01.Example.COM',
                      'iqn.2004-10.com.ubuntu', 'eui.02004567A425678D',
                      'naa.52004567ba64678d',
                      'naa.52004567ba64678d52004567ba64678d'):
-            self.assertTrue(st.valid_iqn(good), good)
+            self.assertTrue(valid_iqn(good), good)
         for bad in ('iqn.1993-13.org.debian:x', 'iqn.93-08.org.debian:x',
                     'iqn.1993-08.Org.debian:x', 'iqn.1993-08.org..x',
                     'iqn.1993-08.org.debian:a b', 'eui.0200', 'naa.1234',
                     'iqn.1993-08.org.' + 'a' * 220, 'host1', '', None):
-            self.assertFalse(st.valid_iqn(bad), bad)
+            self.assertFalse(valid_iqn(bad), bad)
 
     def test_describe_cron(self):
         self.assertEqual(' 5 minutes past every hour of every day',
-                         st.describe_cron('5 * * * *'))
+                         cron.describe_cron('5 * * * *'))
         self.assertEqual(' 45 minutes past hour 23 of every Saturday',
-                         st.describe_cron('45 23 * * 6'))
-        self.assertIn('Monday-Friday', st.describe_cron('0 2 * * 1-5'))
+                         cron.describe_cron('45 23 * * 6'))
+        self.assertIn('Monday-Friday', cron.describe_cron('0 2 * * 1-5'))
         for bad in ('* * * *', '60 * * * *', '5-1 * * * *', '*/5 * * * *',
                     '0 24 * * *', '0 0 0 * *'):
-            exc = self.assertRaises(st.ApiError, st.describe_cron, bad)
-            self.assertEqual(400, exc.status)
+            # api_spec refuses them before the model sees them.
+            self.assertRaises(ValueError, cron.describe_cron, bad)
 
     def test_owners(self):
         single = st.ArrayState(['p1:1G', 'p2:1G'])
@@ -191,7 +205,10 @@ class TestHelpers(testtools.TestCase):
         self.assertApiErrorStatus(400, state.lun_create, None,
                                   {'pool_name': 'p1', 'name': 'x',
                                    'size': '1'})
-        self.assertApiErrorStatus(404, state.lun_detail, None, {})
+        # A direct call is validated by api_spec, as an HTTP request is.
+        self.assertApiErrorStatus(400, state.lun_detail, None, {})
+        self.assertApiErrorStatus(404, state.lun_detail, None,
+                                  {'vol_id': 'nope'})
 
     def assertApiErrorStatus(self, status, func, *args):
         exc = self.assertRaises(st.ApiError, func, *args)
@@ -366,7 +383,8 @@ class TestIdsAndShapes(StateTestCase):
                 '.', '_'))
         self.assertEqual(24, sum(1 for name in ops if getattr(
             self.state, name).mutating))
-        self.assertEqual(set(st.MUTATING_OPS), {
+        self.assertEqual({op.op_id for op in api_spec.OPERATIONS
+                          if op.mutating}, {
             getattr(self.state, n).op_id for n in ops
             if getattr(self.state, n).mutating})
 
@@ -589,7 +607,7 @@ class TestSnapshotsAndClones(StateTestCase):
             self.ctx, {'vol_id': other}))
 
     def test_maxsnap(self):
-        self.patch(st, 'MAX_SNAPSHOTS_PER_LUN', 3)
+        self.patch(model_base, 'MAX_SNAPSHOTS_PER_LUN', 3)
         vol_id = self.lun('vol')
         for name in ('a', 'b', 'c'):
             self.snap(vol_id, name)
@@ -700,8 +718,12 @@ class TestTargets(StateTestCase):
                             {'id': tid})
         self.assertApiError(409, self.state.auth_group_delete, self.ctx,
                             {'id': group})
-        self.assertApiError(409, self.state.auth_group_delete, self.ctx,
+        # The default group's id '1' is refused by api_spec (400); the
+        # model's own rule still holds for a reading that lets it through.
+        self.assertApiError(400, self.state.auth_group_delete, self.ctx,
                             {'id': '1'})
+        self.assertApiError(409, self.state.perform, 'auth_group.delete',
+                            self.ctx, {'id': '1'})
         self.state.iscsi_target_lun_remove(
             self.ctx, {'id': tid, 'lun_ids': [vol_id], 'owner': '1'})
         self.state.iscsi_target_delete(self.ctx, {'id': tid})
@@ -788,11 +810,18 @@ class TestAuthGroups(StateTestCase):
                          self.state.auth_group_list(self.ctx, {}))
         self.assertEqual({'group_id': '1', 'group_name': 'DefaultAuthGroup'},
                          self.state.auth_group_detail(self.ctx, {'id': '1'}))
-        self.assertApiError(409, self.state.auth_group_iqn_add, self.ctx, {
+        # Its id '1' is refused by api_spec (400) for changes; the model
+        # keeps it read-only for a reading that lets it through (409).
+        self.assertApiError(400, self.state.auth_group_iqn_add, self.ctx, {
             'id': '1', 'iqn': 'iqn.2004-10.com.ubuntu:01:x',
             'iqn_alias': 'x', 'owner': '1'})
-        self.assertApiError(409, self.state.auth_group_rename, self.ctx,
-                            {'id': '1', 'name': 'x', 'owner': '1'})
+        self.assertApiError(409, self.state.perform, 'auth_group.iqn_add',
+                            self.ctx, {'id': '1',
+                                       'iqn': 'iqn.2004-10.com.ubuntu:01:x',
+                                       'iqn_alias': 'x', 'owner': '1'})
+        self.assertApiError(409, self.state.perform, 'auth_group.rename',
+                            self.ctx, {'id': '1', 'name': 'x',
+                                       'owner': '1'})
 
     def test_iqns(self):
         group = self.group('hosts')
