@@ -37,6 +37,7 @@ from oslo_utils import importutils
 
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import Simulator
+from tests import common
 from tests.dataplane import initiator
 
 # Attachments 3.27, extend in-use 3.42, revert 3.40, attach complete 3.44.
@@ -148,9 +149,9 @@ def io_problem(connection_info, initiator_iqn, *commands):
 
 def connector(host='stack-compute-1', initiator=INITIATOR):
     """An os-brick style connector for the attachments API."""
-    return {'initiator': initiator, 'host': host, 'ip': '127.0.0.1',
-            'platform': 'x86_64', 'os_type': 'linux', 'multipath': False,
-            'do_local_attach': False}
+    return common.connector(host, initiator, multipath=False,
+                            ip='127.0.0.1', os_type='linux',
+                            do_local_attach=False)
 
 
 class Waiter(object):

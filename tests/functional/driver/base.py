@@ -13,14 +13,9 @@
 """Driver against the simulator over real HTTP: shared fixtures."""
 
 import os
-import tempfile
 import uuid
 
 from cinder import context
-from cinder import coordination
-from cinder import objects
-from cinder.tests.unit import fake_snapshot
-from cinder.tests.unit import fake_volume
 from cinder.volume import configuration
 from cinder.volume import driver as cinder_driver
 from oslo_config import cfg
@@ -29,22 +24,9 @@ import testtools
 from cinder_ngxstorage import driver as ngx_driver
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import Simulator
-from tests import secret_leaks
+from tests import common
 
 CONF = cfg.CONF
-objects.register_all()
-_coordinator_started = False
-
-
-def start_coordination():
-    """Start Cinder's lock coordinator once per test process (file locks)."""
-    global _coordinator_started
-    if not _coordinator_started:
-        lock_dir = tempfile.mkdtemp(prefix='ngx-locks-')
-        CONF.set_override('backend_url', 'file://' + lock_dir,
-                          group='coordination')
-        coordination.COORDINATOR.start()
-        _coordinator_started = True
 
 
 def make_configuration(group, **values):
@@ -86,8 +68,8 @@ class DriverTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        secret_leaks.watch(self)
-        start_coordination()
+        common.detect_leaks(self)
+        self.useFixture(common.Coordination())
         self.sim = self.make_simulator()
         self.sim.__enter__()
         self.addCleanup(self.sim.__exit__, None, None, None)
@@ -112,16 +94,8 @@ class DriverTestCase(testtools.TestCase):
     # -- Cinder objects -------------------------------------------------
 
     def volume(self, size=1, pool='pool1', **updates):
-        """A Cinder volume object scheduled to pool."""
-        vol_id = updates.pop('id', str(uuid.uuid4()))
-        vtype = updates.pop('volume_type', None)
-        vol = fake_volume.fake_volume_obj(
-            self.ctx, id=vol_id, _name_id=None, size=size,
-            host='cinder@ngx#%s' % pool, provider_id=None,
-            provider_location=None, **updates)
-        if vtype is not None:
-            vol.volume_type = vtype
-        return vol
+        """A Cinder volume object scheduled to pool (no LUN yet)."""
+        return common.volume(self.ctx, size=size, pool=pool, **updates)
 
     def create_volume(self, size=1, pool='pool1', **updates):
         vol = self.volume(size, pool, **updates)
@@ -129,36 +103,21 @@ class DriverTestCase(testtools.TestCase):
         return vol
 
     def snapshot(self, volume, **updates):
-        snap = fake_snapshot.fake_snapshot_obj(
-            self.ctx, id=str(uuid.uuid4()), volume_id=volume.id,
-            volume_size=volume.size, provider_id=None, **updates)
-        snap.volume = volume
-        return snap
+        """A Cinder snapshot object of volume (no array snapshot yet)."""
+        return common.snapshot(self.ctx, volume, **updates)
 
     def create_snapshot(self, volume):
         snap = self.snapshot(volume)
         snap.update(self.driver.create_snapshot(snap) or {})
         return snap
 
-    @staticmethod
-    def attachment(volume, host):
+    def attachment(self, volume, host):
         """Record a live attachment of volume on host (as Cinder does)."""
-        att = objects.VolumeAttachment(attached_host=host,
-                                       attach_status='attached')
-        current = list(volume.volume_attachment or ())
-        volume.volume_attachment = objects.VolumeAttachmentList(
-            objects=current + [att])
-        return att
+        return common.attach(volume, host, ctx=self.ctx)
 
     @staticmethod
     def connector(host='compute-1', initiator=None, **extra):
-        conn = {'host': host,
-                'initiator': initiator or 'iqn.1993-08.org.debian:01:%s'
-                % uuid.uuid5(uuid.NAMESPACE_DNS, host).hex[:12],
-                'ip': '192.0.2.1', 'platform': 'x86_64', 'os_type': 'linux2',
-                'multipath': True}
-        conn.update(extra)
-        return conn
+        return common.connector(host, initiator, **extra)
 
     # -- array state ----------------------------------------------------
 
