@@ -59,9 +59,11 @@ class DataTest(base.DataPlaneTestCase):
         # Writing the new volume leaves the origin alone.
         self.io(fdata, fiqn, 'write -P 0x11 0 1M')
         self.assert_reads(data, iqn, '0xa5')
-        # Revert brings the first pattern back, through the same login
-        # data (the LUN stays exported).
+        # Revert (Cinder reverts only an available volume: detached
+        # first) brings the first pattern back once attached again.
+        self.detach(vol)
         self.driver.revert_to_snapshot(self.ctx, vol, snap)
+        data, iqn = self.attach(vol)
         self.assert_reads(data, iqn, '0x5a')
         self.assert_reads(data, iqn, '0x5a', offset='512M')
         self.assert_reads(fdata, fiqn, '0x11')

@@ -148,14 +148,27 @@ class VolumeLifecycleTest(base.DriverTestCase):
         self.assert_array_empty()
 
     def test_revert_to_snapshot(self):
+        # As Cinder calls it: the volume available and of the snapshot's
+        # volume_size (its API refuses a revert otherwise; a smaller
+        # array snapshot is a managed one, see test_manage), here an
+        # extended volume snapshotted after the extend.
         vol = self.create_volume(size=1)
-        snap = self.create_snapshot(vol)
         self.driver.extend_volume(vol, 2)
         vol.size = 2
+        snap = self.create_snapshot(vol)
+        self.assertEqual(vol.size, snap.volume_size)
+        self.sim.clear_requests()
         self.driver.revert_to_snapshot(self.ctx, vol, snap)
-        # Rolled back, then grown back to the volume's size.
+        # Rolled back in place with one restore; nothing to grow back.
+        self.assertEqual(
+            [('POST', '/api/v2/snapshot/restore/%s' % snap.provider_id)],
+            [(r['method'], r['path']) for r in self.sim.requests
+             if r['method'] != 'GET'])
         self.assertEqual(str(2 * GIB),
                          self.lun_detail(vol.provider_id)['vol_size'])
+        self.assertEqual([naming.snapshot_name(snap.id)],
+                         [s['snap_name'] for s in self.sim.state.snapshots()
+                          if s['vol_id'] == vol.provider_id])
         self.assertFalse(self.driver.snapshot_revert_use_temp_snapshot())
 
     def test_revert_past_newer_snapshot_falls_back_to_cinder(self):
