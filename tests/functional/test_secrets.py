@@ -161,8 +161,8 @@ class ChapSecretTest(base.DriverTestCase):
         self.assertEqual(sorted(values), sorted(on_array))
 
     def test_drawn_from_the_secrets_module(self):
-        with mock.patch.object(exports.secrets, 'choice',
-                               wraps=secrets.choice) as choice:
+        with mock.patch.object(exports.secrets, 'choice', autospec=True,
+                               side_effect=secrets.choice) as choice:
             value = exports.generate_chap_secret()
         self.assertEqual(exports.CHAP_SECRET_LENGTH, choice.call_count)
         self.assertIs(secrets, exports.secrets)

@@ -172,7 +172,8 @@ class ManageRetypeTest(base.StackTestCase):
             result = original(ctx, params)
             created.append(params)
             return result
-        self.mock_object(self.sim.state, 'lun_create', watch)
+        self.mock_object(self.sim.state, 'lun_create', autospec=True,
+                         side_effect=watch)
         self.cinder.volumes.retype(vol.id, big.id, 'on-demand')
         vol = self.wait._until(
             lambda: self.cinder.volumes.get(vol.id),

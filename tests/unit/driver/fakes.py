@@ -282,7 +282,7 @@ class DriverTestCase(testtools.TestCase):
         """Record the names of the coordination locks taken."""
         real = coordination.COORDINATOR.get_lock
         spy = mock.patch.object(coordination.COORDINATOR, 'get_lock',
-                                side_effect=real)
+                                autospec=True, side_effect=real)
         self.addCleanup(spy.stop)
         return spy.start()
 
