@@ -111,6 +111,24 @@ class DriverTestCase(testtools.TestCase):
         snap.update(self.driver.create_snapshot(snap) or {})
         return snap
 
+    def volume_from_snapshot(self, snap, size=1, pool='pool1', **updates):
+        """A Cinder volume created from snap by the driver."""
+        vol = self.volume(size, pool, **updates)
+        vol.update(self.driver.create_volume_from_snapshot(vol, snap))
+        return vol
+
+    def clone_of(self, src, size=1, pool='pool1', **updates):
+        """A Cinder volume cloned from src by the driver."""
+        vol = self.volume(size, pool, **updates)
+        vol.update(self.driver.create_cloned_volume(vol, src))
+        return vol
+
+    def delete(self, *objs):
+        """Delete Cinder snapshots and volumes, in this order."""
+        for obj in objs:
+            # delete_snapshot or delete_volume.
+            getattr(self.driver, 'delete_' + obj.obj_name().lower())(obj)
+
     def attachment(self, volume, host):
         """Record a live attachment of volume on host (as Cinder does)."""
         return common.attach(volume, host, ctx=self.ctx)

@@ -113,7 +113,7 @@ def _volume_and_snapshot(t):
 
 def _snapshot_with_clone(t):
     objs = _volume_and_snapshot(t)
-    objs['clone'] = t.from_snapshot(objs['snap'], size=1)
+    objs['clone'] = t.volume_from_snapshot(objs['snap'], size=1)
     return objs
 
 
@@ -364,11 +364,6 @@ class FaultMatrixTest(base.DriverTestCase):
 
     # -- helpers for the scenarios ----------------------------------------
 
-    def from_snapshot(self, snap, size):
-        vol = self.volume(size=size)
-        vol.update(self.driver.create_volume_from_snapshot(vol, snap))
-        return vol
-
     def clone_objects(self, objs):
         """Fresh copies of the scenario's Cinder objects."""
         return {key: obj.obj_clone() for key, obj in objs.items()}
@@ -492,11 +487,8 @@ class FaultMatrixTest(base.DriverTestCase):
 
         # Cinder repeats the operation.
         if not isinstance(error, NotImplementedError):
-            try:
-                result = scenario.run(self, drv, case_objs)
-            except Exception as err:
-                raise AssertionError('the repeat failed after %s: %s'
-                                     % (error, err))
+            result = self.must_succeed('the repeat', error, scenario.run,
+                                       self, drv, case_objs)
             after = self.settle()
             self.assert_inventory(expected, after, 'the repeat after %s '
                                   'left the wrong objects' % error)
@@ -506,15 +498,21 @@ class FaultMatrixTest(base.DriverTestCase):
         # Or Cinder undoes it: the array goes back to before.
         if scenario.cleanup:
             faultlib.restore_state(self.sim, failed_state)
-            try:
-                scenario.cleanup(self, failed_drv, failed_objs)
-            except Exception as err:
-                raise AssertionError('the clean-up failed after %s: %s'
-                                     % (error, err))
+            self.must_succeed('the clean-up', error, scenario.cleanup,
+                              self, failed_drv, failed_objs)
             after = self.settle()
             self.assert_inventory(before, after, 'the clean-up after %s '
                                   'left the wrong objects' % error)
         return True
+
+    @staticmethod
+    def must_succeed(what, error, func, *args):
+        """func(*args), which must not fail after error; its result."""
+        try:
+            return func(*args)
+        except Exception as err:
+            raise AssertionError('%s failed after %s: %s'
+                                 % (what, error, err))
 
     def assert_inventory(self, expected, actual, what):
         """The array holds exactly the expected objects."""

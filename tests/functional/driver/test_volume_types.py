@@ -433,8 +433,7 @@ class MigrationTest(TypesTestCase):
         snap = self.create_snapshot(src)
         [array_snap] = self.sim.state.snapshots()
         self.assertEqual(dest_lun, array_snap['vol_id'])
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(src)
+        self.delete(snap, src)
         self.assert_array_empty()
 
     def test_update_migrated_volume_leaves_provider_id_to_cinder(self):
