@@ -34,15 +34,11 @@ import uuid
 
 from cinder import context
 from cinder import coordination
-from cinder.volume import configuration
-from cinder.volume import driver as cinder_driver
-from oslo_config import cfg
 
 from cinder_ngxstorage import client as ngx_client
 from cinder_ngxstorage import driver as ngx_driver
 from tests import common
 
-CONF = cfg.CONF
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -140,23 +136,6 @@ class Sample:
     in_requests: float    # of which inside the client's requests
 
 
-def _settings(array, pools):
-    scheme, _sep, rest = array.url.partition('://')
-    host, _sep, port = rest.rpartition(':')
-    return {
-        'volume_backend_name': 'ngx',
-        'san_ip': host,
-        'san_api_port': int(port),
-        'ngxstorage_use_https': scheme == 'https',
-        'ngxstorage_api_token': array.token,
-        'ngxstorage_pools': list(pools),
-        'ngxstorage_portal_group': array.portal_group_id,
-        'ngxstorage_api_retries': 1,
-        'ngxstorage_api_timeout': 60,
-        'ngxstorage_api_pool_size': 64,
-    }
-
-
 class Bench:
     """A driver set up against an array, and the tools to measure it."""
 
@@ -167,14 +146,11 @@ class Bench:
         self.array = array
         self.ctx = context.get_admin_context()
         group = 'ngx-bench-%s' % uuid.uuid4().hex[:8]
-        conf = configuration.Configuration(cinder_driver.volume_opts,
-                                           config_group=group)
-        conf.append_config_values(ngx_driver.san.san_opts)
-        conf.append_config_values(ngx_driver.options.NGXSTORAGE_OPTS)
-        settings = _settings(array, pools)
+        settings = common.backend_options(
+            array, pools, ngxstorage_api_timeout=60,
+            ngxstorage_api_pool_size=64)
         settings.update(options)
-        for key, value in settings.items():
-            CONF.set_override(key, value, group=group)
+        conf = common.driver_configuration(group, **settings)
         self.pool = pools[0]
         self.driver = ngx_driver.NGXStorageISCSIDriver(
             configuration=conf, host='cinder@ngx')

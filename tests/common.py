@@ -35,9 +35,13 @@ from cinder import coordination
 from cinder import objects
 from cinder.tests.unit import fake_snapshot
 from cinder.tests.unit import fake_volume
+from cinder.volume import configuration
+from cinder.volume import driver as cinder_driver
+from cinder.volume.drivers.san import san
 import fixtures
 from oslo_config import cfg
 
+from cinder_ngxstorage import options
 from tests.secret_leaks import SecretLeakDetector
 
 CONF = cfg.CONF
@@ -95,6 +99,40 @@ def attach(vol, host, status='attached', ctx=None):
         vol.status = 'in-use'
         vol.attach_status = 'attached'
     return att
+
+
+def backend_options(array, pools, **extra):
+    """The backend options pointing a driver at array.
+
+    array: a simulator, or anything with its url, token and
+    portal_group_id. Typed values, as ``CONF.set_override`` takes them.
+    """
+    scheme, _sep, rest = array.url.partition('://')
+    host, _sep, port = rest.rpartition(':')
+    settings = {
+        'volume_backend_name': BACKEND,
+        'san_ip': host,
+        'san_api_port': int(port),
+        'ngxstorage_use_https': scheme == 'https',
+        'ngxstorage_api_token': array.token,
+        'ngxstorage_pools': list(pools),
+        'ngxstorage_portal_group': array.portal_group_id,
+        'ngxstorage_api_retries': 1,
+        'ngxstorage_api_timeout': 10,
+    }
+    settings.update(extra)
+    return settings
+
+
+def driver_configuration(group, **values):
+    """A backend configuration section named group with values set."""
+    conf = configuration.Configuration(cinder_driver.volume_opts,
+                                       config_group=group)
+    conf.append_config_values(san.san_opts)
+    conf.append_config_values(options.NGXSTORAGE_OPTS)
+    for key, value in values.items():
+        CONF.set_override(key, value, group=group)
+    return conf
 
 
 def initiator_of(host):

@@ -16,8 +16,6 @@ import os
 import uuid
 
 from cinder import context
-from cinder.volume import configuration
-from cinder.volume import driver as cinder_driver
 from oslo_config import cfg
 import testtools
 
@@ -29,35 +27,13 @@ from tests import common
 CONF = cfg.CONF
 
 
-def make_configuration(group, **values):
-    """A backend configuration section named group with values set."""
-    conf = configuration.Configuration(cinder_driver.volume_opts,
-                                       config_group=group)
-    conf.append_config_values(ngx_driver.san.san_opts)
-    conf.append_config_values(ngx_driver.options.NGXSTORAGE_OPTS)
-    for key, value in values.items():
-        CONF.set_override(key, value, group=group)
-    return conf
+make_configuration = common.driver_configuration
 
 
 def driver_settings(sim, pools=None, **extra):
     """Options pointing a driver at a running simulator."""
-    scheme, _sep, rest = sim.url.partition('://')
-    host, _sep, port = rest.rpartition(':')
-    settings = {
-        'volume_backend_name': 'ngx',
-        'san_ip': host,
-        'san_api_port': int(port),
-        'ngxstorage_use_https': scheme == 'https',
-        'ngxstorage_api_token': sim.token,
-        'ngxstorage_pools': pools or [p['pool_name']
-                                      for p in sim.state.pools()],
-        'ngxstorage_portal_group': sim.portal_group_id,
-        'ngxstorage_api_retries': 1,
-        'ngxstorage_api_timeout': 10,
-    }
-    settings.update(extra)
-    return settings
+    return common.backend_options(
+        sim, pools or [p['pool_name'] for p in sim.state.pools()], **extra)
 
 
 class DriverTestCase(testtools.TestCase):
