@@ -239,15 +239,14 @@ class SecretLeakDetector(fixtures.Fixture):
     Installs the spies (see the module's documentation) with
     ``mock.patch`` and the log record factory, switches DEBUG on for
     :data:`DEBUG_LOGGERS`; on clean-up undoes all of it, then fails
-    (AssertionError) with the leaks recorded while it was installed,
-    unless ``check`` is false. Use it first in a test's setUp, so that
-    it sees every secret the test makes and its check runs last.
+    (AssertionError) with the leaks recorded while it was installed. Use
+    it first in a test's setUp, so that it sees every secret the test
+    makes and its check runs last.
     """
 
-    def __init__(self, test_id=None, check=True):
+    def __init__(self, test_id=None):
         super().__init__()
         self.test_id = test_id
-        self.check = check
         self.mark = 0
 
     def _setUp(self):
@@ -311,16 +310,7 @@ class SecretLeakDetector(fixtures.Fixture):
             self.addCleanup(logger.setLevel, logger.level)
             logger.setLevel(logging.DEBUG)
 
-    def leaks(self):
-        """The leaks recorded since this detector was installed."""
-        return leaks(self.mark)
-
-    def forget(self):
-        """Drop the leaks recorded so far (a test leaking on purpose)."""
-        forget_leaks(self.mark)
-
     def _verify(self, previous_test):
         with _lock:
             _current_test[0] = previous_test
-        if self.check:
-            assert_no_leaks(self.mark)
+        assert_no_leaks(self.mark)
