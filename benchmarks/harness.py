@@ -29,38 +29,17 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
 from cinder import context
 from cinder import coordination
-from cinder import objects
-from cinder.tests.unit import fake_snapshot
-from cinder.tests.unit import fake_volume
-from cinder.volume import configuration
-from cinder.volume import driver as cinder_driver
-from oslo_config import cfg
 
 from cinder_ngxstorage import client as ngx_client
 from cinder_ngxstorage import driver as ngx_driver
+from tests import common
 
-CONF = cfg.CONF
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_coordination_started = False
-
-
-def start_coordination():
-    """Start Cinder's lock coordinator once per process (file locks)."""
-    global _coordination_started
-    if not _coordination_started:
-        objects.register_all()
-        if not coordination.COORDINATOR.started:
-            lock_dir = tempfile.mkdtemp(prefix='ngx-bench-locks-')
-            CONF.set_override('backend_url', 'file://' + lock_dir,
-                              group='coordination')
-            coordination.COORDINATOR.start()
-        _coordination_started = True
 
 
 # -- arrays ----------------------------------------------------------------
@@ -157,39 +136,21 @@ class Sample:
     in_requests: float    # of which inside the client's requests
 
 
-def _settings(array, pools):
-    scheme, _sep, rest = array.url.partition('://')
-    host, _sep, port = rest.rpartition(':')
-    return {
-        'volume_backend_name': 'ngx',
-        'san_ip': host,
-        'san_api_port': int(port),
-        'ngxstorage_use_https': scheme == 'https',
-        'ngxstorage_api_token': array.token,
-        'ngxstorage_pools': list(pools),
-        'ngxstorage_portal_group': array.portal_group_id,
-        'ngxstorage_api_retries': 1,
-        'ngxstorage_api_timeout': 60,
-        'ngxstorage_api_pool_size': 64,
-    }
-
-
 class Bench:
     """A driver set up against an array, and the tools to measure it."""
 
     def __init__(self, array, pools=('pool1',), **options):
-        start_coordination()
+        if not coordination.COORDINATOR.started:
+            raise RuntimeError('Bench needs Cinder\'s lock coordinator: '
+                               'use tests.common.Coordination')
         self.array = array
         self.ctx = context.get_admin_context()
         group = 'ngx-bench-%s' % uuid.uuid4().hex[:8]
-        conf = configuration.Configuration(cinder_driver.volume_opts,
-                                           config_group=group)
-        conf.append_config_values(ngx_driver.san.san_opts)
-        conf.append_config_values(ngx_driver.options.NGXSTORAGE_OPTS)
-        settings = _settings(array, pools)
+        settings = common.backend_options(
+            array, pools, ngxstorage_api_timeout=60,
+            ngxstorage_api_pool_size=64)
         settings.update(options)
-        for key, value in settings.items():
-            CONF.set_override(key, value, group=group)
+        conf = common.driver_configuration(group, **settings)
         self.pool = pools[0]
         self.driver = ngx_driver.NGXStorageISCSIDriver(
             configuration=conf, host='cinder@ngx')
@@ -265,10 +226,7 @@ class Bench:
 
     def volume(self, size=1):
         """A Cinder volume object (not created on the array)."""
-        return fake_volume.fake_volume_obj(
-            self.ctx, id=str(uuid.uuid4()), _name_id=None, size=size,
-            host='cinder@ngx#%s' % self.pool, provider_id=None,
-            provider_location=None)
+        return common.volume(self.ctx, size=size, pool=self.pool)
 
     def create_volume(self, size=1):
         """A Cinder volume with its LUN."""
@@ -278,11 +236,7 @@ class Bench:
 
     def snapshot(self, volume):
         """A Cinder snapshot object of volume (not on the array)."""
-        snap = fake_snapshot.fake_snapshot_obj(
-            self.ctx, id=str(uuid.uuid4()), volume_id=volume.id,
-            volume_size=volume.size, provider_id=None)
-        snap.volume = volume
-        return snap
+        return common.snapshot(self.ctx, volume)
 
     def create_snapshot(self, volume):
         """A Cinder snapshot with its array snapshot."""
@@ -294,28 +248,14 @@ class Bench:
         """The connector of a host never seen before."""
         self._hosts += 1
         host = 'bench-host-%s-%d' % (uuid.uuid4().hex[:6], self._hosts)
-        return connector(host)
+        return common.connector(host)
 
-    @staticmethod
-    def record_attachment(volume, conn):
+    def record_attachment(self, volume, conn):
         """Record a live attachment of volume on the host (as Cinder does)."""
-        att = objects.VolumeAttachment(attached_host=conn['host'],
-                                       attach_status='attached')
-        current = list(volume.volume_attachment or ())
-        volume.volume_attachment = objects.VolumeAttachmentList(
-            objects=current + [att])
+        common.attach(volume, conn['host'], ctx=self.ctx)
 
     def attach(self, volume, conn):
         """initialize_connection, recording the attachment."""
         info = self.driver.initialize_connection(volume, conn)
         self.record_attachment(volume, conn)
         return info
-
-
-def connector(host):
-    """An os-brick style iSCSI connector of host."""
-    return {'host': host,
-            'initiator': 'iqn.1993-08.org.debian:01:%s'
-            % uuid.uuid5(uuid.NAMESPACE_DNS, host).hex[:12],
-            'ip': '192.0.2.1', 'platform': 'x86_64', 'os_type': 'linux2',
-            'multipath': True}

@@ -41,6 +41,7 @@ import time  # noqa
 from benchmarks import harness  # noqa
 from benchmarks import operations  # noqa
 from cinder_ngxstorage import client as ngx_client  # noqa
+from tests import common  # noqa
 
 RESULTS_DIR = os.path.join(harness.REPO_ROOT, 'benchmarks', 'results')
 DEFAULT_LUNS = (10, 1000, 10000)
@@ -328,6 +329,13 @@ def parse_sizes(text):
 
 def main(argv=None):
     """Run the benchmarks; write the results, tables and plot."""
+    # Cinder's lock coordinator, as a volume service has it (file locks
+    # in a temporary directory), for the whole run.
+    with common.Coordination():
+        return _run(argv)
+
+
+def _run(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--latency-ms', type=int, nargs='+',
                         default=[0, 20],

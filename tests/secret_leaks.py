@@ -12,8 +12,9 @@
 
 """Catch API tokens and CHAP secrets in logs, error messages and reprs.
 
-:func:`install` (once per test process; the functional and stack test
-packages call it on import):
+:class:`SecretLeakDetector` (a fixture: the base classes of the
+functional and stack tests use it first thing in setUp, so every test
+there runs under it) while it is installed:
 
 * learns every secret as it is made, through spies on the few places that
   make or take one: an API key added to a simulator, a simulator's admin
@@ -26,10 +27,14 @@ packages call it on import):
 * inspects the message of every NGXStorage and Cinder exception when it
   is made.
 
+On clean-up it removes every spy, restores the log record factory and
+the logger levels, and fails the test with the leaks that happened
+during it.
+
 A secret found is recorded as a *leak* (where, which test, an excerpt
 with the secret masked, so the report does not leak it again).
-:func:`watch` makes one test fail with the leaks that happened during it;
-:func:`assert_no_leaks` checks everything so far. :func:`check_text`
+:func:`assert_no_leaks` checks everything so far (the secrets learnt and
+the leaks found are kept for the whole process). :func:`check_text`
 checks any text (a repr, a file); :func:`assert_no_secret_in_files`
 checks log files written by other processes.
 
@@ -45,16 +50,17 @@ import threading
 import traceback
 import urllib.parse
 
+import fixtures
+
 MIN_LENGTH = 10
 
-# Loggers switched to DEBUG by install().
+# Loggers switched to DEBUG while a SecretLeakDetector is installed.
 DEBUG_LOGGERS = ('cinder_ngxstorage', 'cinder.volume.drivers', 'os_brick')
 
 _lock = threading.RLock()
 _alnum_by_length = {}   # length -> set of alphanumeric secrets
 _other_forms = set()    # every form of secrets with other characters
 _leaks = []
-_installed = False
 _current_test = [None]
 
 _ALNUM_RUN_RE = re.compile(r'[A-Za-z0-9]{%d,}' % MIN_LENGTH)
@@ -144,20 +150,6 @@ def assert_no_leaks(since=0):
                              % (len(found), report(found)))
 
 
-def watch(test):
-    """Fail test (unittest or testtools) if a secret leaks while it runs."""
-    with _lock:
-        mark = len(_leaks)
-        _current_test[0] = test.id()
-
-    def verify():
-        with _lock:
-            if _current_test[0] == test.id():
-                _current_test[0] = None
-        assert_no_leaks(mark)
-    test.addCleanup(verify)
-
-
 def assert_no_secret_in_files(paths, secrets=()):
     """Check files other processes wrote (service logs) for secrets."""
     register(*secrets)
@@ -202,10 +194,8 @@ def _inspect_record(record):
     check_text(text, 'log %s %s' % (record.name, record.levelname))
 
 
-def _spy_result(owner, name, register_result=False, arg=None):
-    """Wrap owner.name so that its secret argument or result is known."""
-    original = getattr(owner, name)
-
+def _spy_result(original, register_result=False, arg=None):
+    """original wrapped so that its secret argument or result is known."""
     @functools.wraps(original)
     def spy(*args, **kwargs):
         if arg is not None:
@@ -218,12 +208,11 @@ def _spy_result(owner, name, register_result=False, arg=None):
         if register_result:
             register(result)
         return result
-    setattr(owner, name, spy)
+    return spy
 
 
-def _spy_exception(cls, what):
-    original = cls.__init__
-
+def _spy_exception(original, what):
+    """An exception's __init__ wrapped to check its message."""
     @functools.wraps(original)
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
@@ -232,59 +221,96 @@ def _spy_exception(cls, what):
         except Exception:
             return
         check_text(text, '%s %s' % (what, type(self).__name__))
-    cls.__init__ = init
+    return init
 
 
-def install():
-    """Start watching the whole process (idempotent)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _installed = True
-
-    # Registers oslo.log's options, which adds its console handler to the
-    # root logger: it must be there before its threshold is set below.
-    from cinder.common import config  # noqa: F401
-    from cinder import exception as cinder_exception
-
-    from cinder_ngxstorage import client
-    from cinder_ngxstorage import exception as ngx_exc
-    from cinder_ngxstorage import exports
-    from cinder_ngxstorage import simulator
-    from cinder_ngxstorage.simulator import keys
-
-    _spy_result(keys.KeyStore, 'add', register_result=True)
-    _spy_result(client.NGXStorageClient, '__init__', arg=(2, 'token'))
-    _spy_result(client.NGXStorageClient, 'set_auth_group_chap',
-                arg=(3, 'password'))
-    _spy_result(exports, 'generate_chap_secret', register_result=True)
-    original_sim_init = simulator.Simulator.__init__
-
-    @functools.wraps(original_sim_init)
-    def sim_init(self, *args, **kwargs):
-        original_sim_init(self, *args, **kwargs)
+def _spy_simulator(original):
+    """Simulator.__init__ wrapped to learn its tokens."""
+    @functools.wraps(original)
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
         register(self.admin_token, self.token)
-    simulator.Simulator.__init__ = sim_init
+    return init
 
-    _spy_exception(ngx_exc.NGXStorageError, 'NGXStorage error')
-    _spy_exception(cinder_exception.CinderException, 'Cinder exception')
 
-    previous = logging.getLogRecordFactory()
+class SecretLeakDetector(fixtures.Fixture):
+    """The detector, installed for one test and removed after it.
 
-    def factory(*args, **kwargs):
-        record = previous(*args, **kwargs)
-        _inspect_record(record)
-        return record
-    logging.setLogRecordFactory(factory)
-    # DEBUG for the code that handles the secrets: the driver and client
-    # (every API exchange is logged at DEBUG) and os-brick (connection
-    # properties). Not the whole process: Cinder's database layer at
-    # DEBUG would log every row. What the console shows does not change:
-    # handlers already there keep the threshold the root logger gave them.
-    root = logging.getLogger()
-    for handler in root.handlers:
-        if handler.level == logging.NOTSET:
-            handler.setLevel(max(root.level, logging.WARNING))
-    for name in DEBUG_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    Installs the spies (see the module's documentation) with
+    ``mock.patch`` and the log record factory, switches DEBUG on for
+    :data:`DEBUG_LOGGERS`; on clean-up undoes all of it, then fails
+    (AssertionError) with the leaks recorded while it was installed. Use
+    it first in a test's setUp, so that it sees every secret the test
+    makes and its check runs last.
+    """
+
+    def __init__(self, test_id=None):
+        super().__init__()
+        self.test_id = test_id
+        self.mark = 0
+
+    def _setUp(self):
+        # Registers oslo.log's options, which adds its console handler to
+        # the root logger: it must be there before its threshold is set.
+        from cinder.common import config  # noqa: F401
+        from cinder import exception as cinder_exception
+
+        from cinder_ngxstorage import client
+        from cinder_ngxstorage import exception as ngx_exc
+        from cinder_ngxstorage import exports
+        from cinder_ngxstorage import simulator
+        from cinder_ngxstorage.simulator import keys
+
+        with _lock:
+            self.mark = len(_leaks)
+            previous_test = _current_test[0]
+            _current_test[0] = self.test_id
+        # Registered first: runs after every other clean-up below.
+        self.addCleanup(self._verify, previous_test)
+
+        def spy(owner, name, make):
+            self.useFixture(fixtures.MockPatchObject(
+                owner, name, make(getattr(owner, name))))
+
+        spy(keys.KeyStore, 'add',
+            lambda f: _spy_result(f, register_result=True))
+        spy(client.NGXStorageClient, '__init__',
+            lambda f: _spy_result(f, arg=(2, 'token')))
+        spy(client.NGXStorageClient, 'set_auth_group_chap',
+            lambda f: _spy_result(f, arg=(3, 'password')))
+        spy(exports, 'generate_chap_secret',
+            lambda f: _spy_result(f, register_result=True))
+        spy(simulator.Simulator, '__init__', _spy_simulator)
+        spy(ngx_exc.NGXStorageError, '__init__',
+            lambda f: _spy_exception(f, 'NGXStorage error'))
+        spy(cinder_exception.CinderException, '__init__',
+            lambda f: _spy_exception(f, 'Cinder exception'))
+
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args, **kwargs):
+            record = previous(*args, **kwargs)
+            _inspect_record(record)
+            return record
+        logging.setLogRecordFactory(factory)
+        self.addCleanup(logging.setLogRecordFactory, previous)
+        # DEBUG for the code that handles the secrets: the driver and
+        # client (every API exchange is logged at DEBUG) and os-brick
+        # (connection properties). Not the whole process: Cinder's
+        # database layer at DEBUG would log every row. What the console
+        # shows does not change: handlers already there keep the threshold
+        # the root logger gave them.
+        root = logging.getLogger()
+        for handler in root.handlers:
+            if handler.level == logging.NOTSET:
+                handler.setLevel(max(root.level, logging.WARNING))
+                self.addCleanup(handler.setLevel, logging.NOTSET)
+        for name in DEBUG_LOGGERS:
+            logger = logging.getLogger(name)
+            self.addCleanup(logger.setLevel, logger.level)
+            logger.setLevel(logging.DEBUG)
+
+    def _verify(self, previous_test):
+        with _lock:
+            _current_test[0] = previous_test
+        assert_no_leaks(self.mark)

@@ -50,18 +50,18 @@ class DataTest(base.DataPlaneTestCase):
         self.io(data, iqn, 'write -P 0xa5 0 1M')
         self.assert_reads(data, iqn, '0xa5')
         # A volume created from the snapshot holds the first pattern.
-        from_snap = self.volume()
-        from_snap.update(
-            self.driver.create_volume_from_snapshot(from_snap, snap))
+        from_snap = self.volume_from_snapshot(snap)
         fdata, fiqn = self.attach(from_snap)
         self.assert_reads(fdata, fiqn, '0x5a')
         self.assert_reads(fdata, fiqn, '0x5a', offset='512M')
         # Writing the new volume leaves the origin alone.
         self.io(fdata, fiqn, 'write -P 0x11 0 1M')
         self.assert_reads(data, iqn, '0xa5')
-        # Revert brings the first pattern back, through the same login
-        # data (the LUN stays exported).
+        # Revert (Cinder reverts only an available volume: detached
+        # first) brings the first pattern back once attached again.
+        self.detach(vol)
         self.driver.revert_to_snapshot(self.ctx, vol, snap)
+        data, iqn = self.attach(vol)
         self.assert_reads(data, iqn, '0x5a')
         self.assert_reads(data, iqn, '0x5a', offset='512M')
         self.assert_reads(fdata, fiqn, '0x11')
@@ -70,8 +70,7 @@ class DataTest(base.DataPlaneTestCase):
         src = self.create_volume()
         data, iqn = self.attach(src)
         self.io(data, iqn, 'write -P 0x21 0 1M', 'write -P 0x22 900M 1M')
-        clone = self.volume()
-        clone.update(self.driver.create_cloned_volume(clone, src))
+        clone = self.clone_of(src)
         self.io(data, iqn, 'write -P 0x33 0 1M', 'write -P 0x33 900M 1M')
         cdata, ciqn = self.attach(clone)
         self.assert_reads(cdata, ciqn, '0x21')
@@ -84,8 +83,7 @@ class DataTest(base.DataPlaneTestCase):
         self.io(data, iqn, 'write -P 0x44 0 1M',
                 'write -P 0x45 1023M 1M')
         snap = self.create_snapshot(vol)
-        bigger = self.volume(size=2)
-        bigger.update(self.driver.create_volume_from_snapshot(bigger, snap))
+        bigger = self.volume_from_snapshot(snap, size=2)
         bdata, biqn = self.attach(bigger)
         self.assertEqual(2 * GiB, self.capacity(bdata, biqn))
         self.assert_reads(bdata, biqn, '0x44')
@@ -95,8 +93,7 @@ class DataTest(base.DataPlaneTestCase):
         self.io(bdata, biqn, 'write -P 0x46 2047M 1M',
                 'read -P 0x46 2047M 1M')
         # The same through a bigger clone of a volume.
-        clone = self.volume(size=3)
-        clone.update(self.driver.create_cloned_volume(clone, vol))
+        clone = self.clone_of(vol, size=3)
         cdata, ciqn = self.attach(clone)
         self.assertEqual(3 * GiB, self.capacity(cdata, ciqn))
         self.assert_reads(cdata, ciqn, '0x45', offset='1023M')
@@ -148,8 +145,7 @@ class DataTest(base.DataPlaneTestCase):
         snap = self.create_snapshot(vol)
         # Written after the snapshot: must not reach the clone.
         self.io(data, iqn, 'write -P 0xee 0 1M')
-        clone = self.volume()
-        clone.update(self.driver.create_volume_from_snapshot(clone, snap))
+        clone = self.volume_from_snapshot(snap)
         cdata, ciqn = self.attach(clone, host='compute-2')
         readback = os.path.join(workdir, 'readback')
         rc, output = initiator.read_to_file(cdata, ciqn, readback, size)

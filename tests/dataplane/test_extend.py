@@ -14,6 +14,7 @@
 
 from tests.dataplane import base
 from tests.dataplane import initiator
+from tests.functional.driver import fake_db
 
 GiB = base.GiB
 
@@ -45,17 +46,33 @@ class ExtendTest(base.DataPlaneTestCase):
         self.assert_reads(data, iqn, '0x5a')
 
     def test_revert_to_a_smaller_snapshot_shrinks_back_then_grows(self):
+        # Cinder reverts only an available volume of the snapshot's
+        # volume_size: the array snapshot is smaller when it was taken on
+        # the array, the volume extended, then the snapshot managed.
         vol = self.create_volume(size=1)
         data, iqn = self.attach(vol)
         self.io(data, iqn, 'write -P 0x5a 0 1M')
-        snap = self.create_snapshot(vol)
+        self.driver.client.create_snapshot('daily1', vol.provider_id)
         self.driver.extend_volume(vol, 3)
         vol.size = 3
         self.assertEqual(3 * GiB, self.capacity(data, iqn))
         self.io(data, iqn, 'write -P 0x99 0 1M', 'write -P 0x99 2G 1M')
+        self.detach(vol)
+        self.useFixture(fake_db.FakeCinderDB())
+        ref = {'source-name': 'daily1'}
+        snap = self.snapshot(vol)
+        snap.volume_size = self.driver.manage_existing_snapshot_get_size(
+            snap, ref)
+        snap.update(self.driver.manage_existing_snapshot(snap, ref) or {})
+        self.assertEqual(3, snap.volume_size)
         # The array rolls size back too; the driver grows it again to the
-        # volume's size, and the exported LUN follows both.
+        # volume's size, and the LUN exported again has it.
         self.driver.revert_to_snapshot(self.ctx, vol, snap)
+        data, iqn = self.attach(vol)
         self.assertEqual(3 * GiB, self.capacity(data, iqn))
         self.assert_reads(data, iqn, '0x5a')
         self.assert_reads(data, iqn, '0', offset='2G')
+        data2, _iqn = self.attach(self.create_volume())
+        self.assertEqual(data['target_iqn'], data2['target_iqn'])
+        self.assertEqual(2, data2['target_lun'])
+        self.assertEqual([1, 2], self.exported_luns(data))

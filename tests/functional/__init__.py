@@ -12,10 +12,8 @@
 
 """Driver, client and simulator against each other over real HTTP.
 
-The whole package runs with DEBUG logging and secret-leak detection on
-(see tests/secret_leaks.py and tests/functional/test_secrets.py).
+Every test of the package runs with DEBUG logging and secret-leak
+detection on: its base class installs
+:class:`tests.secret_leaks.SecretLeakDetector` for it (see
+tests/functional/test_secrets.py).
 """
-
-from tests import secret_leaks
-
-secret_leaks.install()

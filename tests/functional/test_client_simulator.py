@@ -33,7 +33,7 @@ from urllib3.util import ssl_ as ssl_util
 from cinder_ngxstorage import client
 from cinder_ngxstorage import exception
 from cinder_ngxstorage.simulator import Simulator
-from tests import secret_leaks
+from tests import common
 
 try:
     import trustme
@@ -217,7 +217,7 @@ class SimulatorTestCase(testtools.TestCase, ShapeMixin):
 
     def setUp(self):
         super(SimulatorTestCase, self).setUp()
-        secret_leaks.watch(self)
+        common.detect_leaks(self)
         self.logs = self.useFixture(fixtures.FakeLogger(
             level=logging.DEBUG, format='%(name)s %(levelname)s %(message)s'))
         self.sim = self.start_simulator()

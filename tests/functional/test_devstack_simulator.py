@@ -32,6 +32,7 @@ from cinder import context
 import testtools
 
 from cinder_ngxstorage import driver as ngx_driver
+from tests import common
 from tests.dataplane import initiator
 from tests.functional.driver import base
 from tests.unit import test_devstack
@@ -48,7 +49,8 @@ class DevstackSimulatorTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        base.start_coordination()
+        common.detect_leaks(self)
+        self.useFixture(common.Coordination())
         self.harness = test_devstack.DevstackHarness(self)
         self.port = _free_port()
         self.env = {'LIVE_RUN_PROCESS': '1',
@@ -130,13 +132,11 @@ class DevstackSimulatorTestCase(testtools.TestCase):
                          'NGXSTORAGE_SIM_PORTALS':
                          '127.0.0.1:%d' % _free_port()})
         drv = self.stack_and_start_driver()
-        helper = base.DriverTestCase('run')
-        helper.ctx = context.get_admin_context()
-        helper.driver = drv
-        vol = helper.volume(size=1)
+        vol = common.volume(context.get_admin_context(), size=1,
+                            service_host='devstack', backend='ngxstorage')
         vol.update(drv.create_volume(vol) or {})
         self.addCleanup(drv.delete_volume, vol)
-        conn = helper.connector(host='devstack-compute')
+        conn = common.connector(host='devstack-compute')
         info = drv.initialize_connection(vol, conn)
         self.addCleanup(drv.terminate_connection, vol, conn)
         rc, output = initiator.qemu_io(

@@ -25,7 +25,7 @@ from benchmarks import simserver
 import testtools
 
 from cinder_ngxstorage.simulator import Simulator
-from tests.functional.driver import base
+from tests import common
 
 
 class RestEconomyTest(testtools.TestCase):
@@ -36,7 +36,8 @@ class RestEconomyTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        base.start_coordination()
+        common.detect_leaks(self)
+        self.useFixture(common.Coordination())
         sim = Simulator(pools=simserver.POOLS, portals=simserver.PORTALS)
         sim.__enter__()
         self.addCleanup(sim.__exit__, None, None, None)

@@ -12,14 +12,16 @@
 
 """No token or CHAP secret in logs, errors or reprs; CHAP from a CSPRNG.
 
-The functional package installs :mod:`tests.secret_leaks` for the whole
-test process: every token and CHAP secret made is tracked and every log
-record (DEBUG on), NGXStorage error and Cinder exception is checked when
-it is made. Each test of the driver, client and simulator suites fails on
-its own leaks; the tests here prove the detector works, run a workload
-that handles secrets in every way the driver does (CHAP on every host,
-bad keys, faults, retries, bad answers) and check the reprs of every
-object holding one, and check the process as a whole.
+The base classes of the functional suites install
+:class:`tests.secret_leaks.SecretLeakDetector` for each test: every token
+and CHAP secret made is tracked and every log record (DEBUG on),
+NGXStorage error and Cinder exception is checked when it is made, and the
+test fails on its own leaks (tests/unit/test_secret_leaks.py shows it
+does, and that nothing stays patched after). The tests here prove the
+detector works, run a workload that handles secrets in every way the
+driver does (CHAP on every host, bad keys, faults, retries, bad answers)
+and check the reprs of every object holding one, and check the process
+as a whole.
 """
 
 import logging
@@ -159,8 +161,8 @@ class ChapSecretTest(base.DriverTestCase):
         self.assertEqual(sorted(values), sorted(on_array))
 
     def test_drawn_from_the_secrets_module(self):
-        with mock.patch.object(exports.secrets, 'choice',
-                               wraps=secrets.choice) as choice:
+        with mock.patch.object(exports.secrets, 'choice', autospec=True,
+                               side_effect=secrets.choice) as choice:
             value = exports.generate_chap_secret()
         self.assertEqual(exports.CHAP_SECRET_LENGTH, choice.call_count)
         self.assertIs(secrets, exports.secrets)

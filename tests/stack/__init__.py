@@ -1,6 +1,7 @@
-# Every stack test runs with the secret-leak detector: DEBUG logs of the
-# driver, Cinder's exceptions and the client's errors are checked for the
-# API token and CHAP secrets.
-from tests import secret_leaks
+"""Real Cinder in process on the simulator.
 
-secret_leaks.install()
+Every stack test runs with the secret-leak detector (StackTestCase
+installs tests.secret_leaks.SecretLeakDetector for each): DEBUG logs of
+the driver, Cinder's exceptions and the client's errors are checked for
+the API token and CHAP secrets.
+"""

@@ -37,8 +37,8 @@ from oslo_utils import importutils
 
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import state as sim_state
+from tests import common
 from tests.functional.driver.base import env_flag
-from tests import secret_leaks
 from tests.stack import harness
 
 CONF = cfg.CONF
@@ -73,6 +73,9 @@ class StackTestCase(functional_helpers._FunctionalTestBase):
     VOLUME_HOST = 'stack@%s' % harness.BACKEND
 
     def setUp(self):
+        # First: the detector learns the simulator's token as it is made,
+        # and checks for leaks after every other clean-up.
+        common.detect_leaks(self)
         problems = harness.dataplane_problems()
         self.dataplane = not problems
         self.sim = harness.make_simulator(self.POOLS,
@@ -92,7 +95,6 @@ class StackTestCase(functional_helpers._FunctionalTestBase):
         # services (and dropped this test's attributes, hence the args).
         self.addCleanup(self._stop_extras, self.sim, self.manager_log)
         super().setUp()
-        secret_leaks.watch(self)
         manager_class = importutils.import_class(
             'cinder.scheduler.manager.SchedulerManager')
         self.mock_object(manager_class, 'get_pools',

@@ -37,6 +37,7 @@ from oslo_utils import importutils
 
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import Simulator
+from tests import common
 from tests.dataplane import initiator
 
 # Attachments 3.27, extend in-use 3.42, revert 3.40, attach complete 3.44.
@@ -109,21 +110,13 @@ def make_simulator(pools=('pool1:100G', 'pool2:100G'), dataplane=False,
 
 def backend_section(sim, pools=None):
     """The [ngx] backend section pointing the driver at sim (strings)."""
-    scheme, _sep, rest = sim.url.partition('://')
-    host, _sep, port = rest.rpartition(':')
     pools = pools or [p['pool_name'] for p in sim.state.pools()]
-    return {
-        'volume_driver': DRIVER,
-        'volume_backend_name': BACKEND_NAME,
-        'san_ip': host,
-        'san_api_port': port,
-        'ngxstorage_use_https': str(scheme == 'https'),
-        'ngxstorage_api_token': sim.token,
-        'ngxstorage_pools': ','.join(pools),
-        'ngxstorage_portal_group': sim.portal_group_id,
-        'ngxstorage_api_retries': '1',
-        'ngxstorage_api_timeout': '10',
-    }
+    section = {'volume_driver': DRIVER}
+    for key, value in common.backend_options(
+            sim, pools, volume_backend_name=BACKEND_NAME).items():
+        section[key] = (','.join(value) if isinstance(value, list)
+                        else str(value))
+    return section
 
 
 def make_client(endpoint, version=API_VERSION):
@@ -148,9 +141,9 @@ def io_problem(connection_info, initiator_iqn, *commands):
 
 def connector(host='stack-compute-1', initiator=INITIATOR):
     """An os-brick style connector for the attachments API."""
-    return {'initiator': initiator, 'host': host, 'ip': '127.0.0.1',
-            'platform': 'x86_64', 'os_type': 'linux', 'multipath': False,
-            'do_local_attach': False}
+    return common.connector(host, initiator, multipath=False,
+                            ip='127.0.0.1', os_type='linux',
+                            do_local_attach=False)
 
 
 class Waiter(object):

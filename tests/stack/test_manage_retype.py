@@ -174,7 +174,8 @@ class ManageRetypeTest(base.StackTestCase):
             if op_id == 'lun.create':
                 created.append(params)
             return result
-        self.mock_object(self.sim.state, 'perform', watch)
+        self.mock_object(self.sim.state, 'perform', autospec=True,
+                         side_effect=watch)
         self.cinder.volumes.retype(vol.id, big.id, 'on-demand')
         vol = self.wait._until(
             lambda: self.cinder.volumes.get(vol.id),

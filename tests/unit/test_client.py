@@ -265,7 +265,7 @@ class ClientTestCase(testtools.TestCase):
         self.addCleanup(setattr, logger, 'propagate', logger.propagate)
         logger.propagate = False
         self.sleep = self.useFixture(fixtures.MockPatch(
-            'cinder_ngxstorage.client.time.sleep')).mock
+            'cinder_ngxstorage.client.time.sleep', autospec=True)).mock
         self.client = self.make_client()
 
     def reset_http(self):

@@ -28,32 +28,25 @@ def main():
     job = json.load(sys.stdin)
     # Imported late: cinder must see the lock backend before it starts.
     from cinder import context
-    from cinder import coordination
-    from cinder.tests.unit import fake_volume
-    from oslo_config import cfg
 
     from cinder_ngxstorage import driver as ngx_driver
+    from tests import common
     from tests.functional.driver import base
 
-    cfg.CONF.set_override('backend_url', job['backend_url'],
-                          group='coordination')
-    coordination.COORDINATOR.start()
-    try:
+    with common.Coordination(backend_url=job['backend_url']):
         conf = base.make_configuration('ngx-worker', **job['settings'])
         drv = ngx_driver.NGXStorageISCSIDriver(configuration=conf,
                                                host='cinder@ngx')
         ctx = context.get_admin_context()
         drv.do_setup(ctx)
         drv.check_for_setup_error()
-        volumes = [fake_volume.fake_volume_obj(
-            ctx, id=item['id'], size=1, host='cinder@ngx#pool1',
-            provider_id=item['provider_id']) for item in job['volumes']]
+        volumes = [common.volume(ctx, id=item['id'],
+                                 provider_id=item['provider_id'])
+                   for item in job['volumes']]
         with futures.ThreadPoolExecutor(len(volumes)) as pool:
             infos = list(pool.map(
                 lambda v: drv.initialize_connection(v, job['connector']),
                 volumes))
-    finally:
-        coordination.COORDINATOR.stop()
     print(json.dumps([info['data'] for info in infos]))
 
 

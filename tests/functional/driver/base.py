@@ -13,16 +13,9 @@
 """Driver against the simulator over real HTTP: shared fixtures."""
 
 import os
-import tempfile
 import uuid
 
 from cinder import context
-from cinder import coordination
-from cinder import objects
-from cinder.tests.unit import fake_snapshot
-from cinder.tests.unit import fake_volume
-from cinder.volume import configuration
-from cinder.volume import driver as cinder_driver
 from oslo_config import cfg
 import testtools
 
@@ -30,53 +23,18 @@ from cinder_ngxstorage import client as ngx_client
 from cinder_ngxstorage import driver as ngx_driver
 from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import Simulator
-from tests import secret_leaks
+from tests import common
 
 CONF = cfg.CONF
-objects.register_all()
-_coordinator_started = False
 
 
-def start_coordination():
-    """Start Cinder's lock coordinator once per test process (file locks)."""
-    global _coordinator_started
-    if not _coordinator_started:
-        lock_dir = tempfile.mkdtemp(prefix='ngx-locks-')
-        CONF.set_override('backend_url', 'file://' + lock_dir,
-                          group='coordination')
-        coordination.COORDINATOR.start()
-        _coordinator_started = True
-
-
-def make_configuration(group, **values):
-    """A backend configuration section named group with values set."""
-    conf = configuration.Configuration(cinder_driver.volume_opts,
-                                       config_group=group)
-    conf.append_config_values(ngx_driver.san.san_opts)
-    conf.append_config_values(ngx_driver.options.NGXSTORAGE_OPTS)
-    for key, value in values.items():
-        CONF.set_override(key, value, group=group)
-    return conf
+make_configuration = common.driver_configuration
 
 
 def driver_settings(sim, pools=None, **extra):
     """Options pointing a driver at a running simulator."""
-    scheme, _sep, rest = sim.url.partition('://')
-    host, _sep, port = rest.rpartition(':')
-    settings = {
-        'volume_backend_name': 'ngx',
-        'san_ip': host,
-        'san_api_port': int(port),
-        'ngxstorage_use_https': scheme == 'https',
-        'ngxstorage_api_token': sim.token,
-        'ngxstorage_pools': pools or [p['pool_name']
-                                      for p in sim.state.pools()],
-        'ngxstorage_portal_group': sim.portal_group_id,
-        'ngxstorage_api_retries': 1,
-        'ngxstorage_api_timeout': 10,
-    }
-    settings.update(extra)
-    return settings
+    return common.backend_options(
+        sim, pools or [p['pool_name'] for p in sim.state.pools()], **extra)
 
 
 class DriverTestCase(testtools.TestCase):
@@ -87,8 +45,8 @@ class DriverTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        secret_leaks.watch(self)
-        start_coordination()
+        common.detect_leaks(self)
+        self.useFixture(common.Coordination())
         self.sim = self.make_simulator()
         self.sim.__enter__()
         self.addCleanup(self.sim.__exit__, None, None, None)
@@ -114,16 +72,8 @@ class DriverTestCase(testtools.TestCase):
     # -- Cinder objects -------------------------------------------------
 
     def volume(self, size=1, pool='pool1', **updates):
-        """A Cinder volume object scheduled to pool."""
-        vol_id = updates.pop('id', str(uuid.uuid4()))
-        vtype = updates.pop('volume_type', None)
-        vol = fake_volume.fake_volume_obj(
-            self.ctx, id=vol_id, _name_id=None, size=size,
-            host='cinder@ngx#%s' % pool, provider_id=None,
-            provider_location=None, **updates)
-        if vtype is not None:
-            vol.volume_type = vtype
-        return vol
+        """A Cinder volume object scheduled to pool (no LUN yet)."""
+        return common.volume(self.ctx, size=size, pool=pool, **updates)
 
     def create_volume(self, size=1, pool='pool1', **updates):
         vol = self.volume(size, pool, **updates)
@@ -131,36 +81,39 @@ class DriverTestCase(testtools.TestCase):
         return vol
 
     def snapshot(self, volume, **updates):
-        snap = fake_snapshot.fake_snapshot_obj(
-            self.ctx, id=str(uuid.uuid4()), volume_id=volume.id,
-            volume_size=volume.size, provider_id=None, **updates)
-        snap.volume = volume
-        return snap
+        """A Cinder snapshot object of volume (no array snapshot yet)."""
+        return common.snapshot(self.ctx, volume, **updates)
 
     def create_snapshot(self, volume):
         snap = self.snapshot(volume)
         snap.update(self.driver.create_snapshot(snap) or {})
         return snap
 
-    @staticmethod
-    def attachment(volume, host):
+    def volume_from_snapshot(self, snap, size=1, pool='pool1', **updates):
+        """A Cinder volume created from snap by the driver."""
+        vol = self.volume(size, pool, **updates)
+        vol.update(self.driver.create_volume_from_snapshot(vol, snap))
+        return vol
+
+    def clone_of(self, src, size=1, pool='pool1', **updates):
+        """A Cinder volume cloned from src by the driver."""
+        vol = self.volume(size, pool, **updates)
+        vol.update(self.driver.create_cloned_volume(vol, src))
+        return vol
+
+    def delete(self, *objs):
+        """Delete Cinder snapshots and volumes, in this order."""
+        for obj in objs:
+            # delete_snapshot or delete_volume.
+            getattr(self.driver, 'delete_' + obj.obj_name().lower())(obj)
+
+    def attachment(self, volume, host):
         """Record a live attachment of volume on host (as Cinder does)."""
-        att = objects.VolumeAttachment(attached_host=host,
-                                       attach_status='attached')
-        current = list(volume.volume_attachment or ())
-        volume.volume_attachment = objects.VolumeAttachmentList(
-            objects=current + [att])
-        return att
+        return common.attach(volume, host, ctx=self.ctx)
 
     @staticmethod
     def connector(host='compute-1', initiator=None, **extra):
-        conn = {'host': host,
-                'initiator': initiator or 'iqn.1993-08.org.debian:01:%s'
-                % uuid.uuid5(uuid.NAMESPACE_DNS, host).hex[:12],
-                'ip': '192.0.2.1', 'platform': 'x86_64', 'os_type': 'linux2',
-                'multipath': True}
-        conn.update(extra)
-        return conn
+        return common.connector(host, initiator, **extra)
 
     # -- array state ----------------------------------------------------
 

@@ -30,9 +30,11 @@ class FakeCinderDB(fixtures.Fixture):
         self.volumes = []
         self.snapshots = []
         self.useFixture(fixtures.MockPatchObject(
-            objects.VolumeList, 'get_all', side_effect=self._volumes))
+            objects.VolumeList, 'get_all', autospec=True,
+            side_effect=self._volumes))
         self.useFixture(fixtures.MockPatchObject(
-            objects.SnapshotList, 'get_all', side_effect=self._snapshots))
+            objects.SnapshotList, 'get_all', autospec=True,
+            side_effect=self._snapshots))
 
     @staticmethod
     def _match(items, filters):

@@ -101,8 +101,7 @@ class BadRequestTest(base.DriverTestCase):
         snap = self.snapshot(vol, display_name=name,
                              display_description=name)
         snap.update(self.driver.create_snapshot(snap))
-        new = self.volume(display_name=name)
-        new.update(self.driver.create_volume_from_snapshot(new, snap))
+        new = self.volume_from_snapshot(snap, display_name=name)
         info = self.driver.initialize_connection(
             new, self.connector(host='höst-名前-' + 'x' * 300))
         self.assertEqual('iscsi', info['driver_volume_type'])
@@ -111,9 +110,7 @@ class BadRequestTest(base.DriverTestCase):
             self.assertLessEqual(len(lun['vol_name']), 30)
         self.driver.terminate_connection(
             new, self.connector(host='höst-名前-' + 'x' * 300))
-        self.driver.delete_volume(new)
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(vol)
+        self.delete(new, snap, vol)
         self.assert_array_empty()
 
     def vtype(self, **specs):

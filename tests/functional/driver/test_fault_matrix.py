@@ -50,6 +50,7 @@ from cinder import exception
 from cinder_ngxstorage import driver as ngx_driver
 from cinder_ngxstorage import naming
 from tests.functional.driver import base
+from tests.functional.driver import fake_db
 from tests.functional.driver import faultlib
 
 # The client read timeout of the timeout cases; the fault delays the
@@ -112,7 +113,7 @@ def _volume_and_snapshot(t):
 
 def _snapshot_with_clone(t):
     objs = _volume_and_snapshot(t)
-    objs['clone'] = t.from_snapshot(objs['snap'], size=1)
+    objs['clone'] = t.volume_from_snapshot(objs['snap'], size=1)
     return objs
 
 
@@ -145,11 +146,26 @@ def _deferred_volume(t):
     return objs
 
 
-def _extended_after_snapshot(t):
-    objs = _volume_and_snapshot(t)
-    t.driver.extend_volume(objs['vol'], 2)
-    objs['vol'].size = 2
-    return objs
+def _managed_snapshot_of_extended_volume(t):
+    """A smaller array snapshot Cinder reverts to: a managed one.
+
+    Cinder refuses a revert when the volume's size differs from the
+    snapshot's volume_size, so a snapshot it made is never smaller than
+    the volume. A snapshot taken on the array at 1 GiB, the volume then
+    extended to 2 GiB and the snapshot managed is: Cinder records it at
+    the volume's size, and the revert must grow the LUN back.
+    """
+    vol = t.create_volume(size=1)
+    t.driver.client.create_snapshot('daily1', vol.provider_id)
+    t.driver.extend_volume(vol, 2)
+    vol.size = 2
+    t.useFixture(fake_db.FakeCinderDB())
+    ref = {'source-name': 'daily1'}
+    snap = t.snapshot(vol)
+    snap.volume_size = t.driver.manage_existing_snapshot_get_size(snap, ref)
+    snap.update(t.driver.manage_existing_snapshot(snap, ref) or {})
+    t.assertEqual(vol.size, snap.volume_size)
+    return {'vol': vol, 'snap': snap}
 
 
 def _attached(t):
@@ -303,7 +319,10 @@ SCENARIOS = [
              _delete('vol', 'delete_volume'), subject='vol'),
     Scenario('delete_last_dependent', _deferred_volume,
              _delete('clone', 'delete_volume'), subject='clone'),
-    Scenario('revert_to_snapshot', _extended_after_snapshot, _revert,
+    Scenario('revert_to_snapshot', _volume_and_snapshot, _revert,
+             verify=_verify_lun('vol'), subject='vol'),
+    Scenario('revert_to_managed_snapshot',
+             _managed_snapshot_of_extended_volume, _revert,
              verify=_verify_lun('vol'), subject='vol'),
     Scenario('attach_new_host', _volume, _attach('vol', 'host-a'),
              cleanup=_detach('vol', 'host-a'),
@@ -344,11 +363,6 @@ class FaultMatrixTest(base.DriverTestCase):
         return super().make_driver(setup=setup, **extra)
 
     # -- helpers for the scenarios ----------------------------------------
-
-    def from_snapshot(self, snap, size):
-        vol = self.volume(size=size)
-        vol.update(self.driver.create_volume_from_snapshot(vol, snap))
-        return vol
 
     def clone_objects(self, objs):
         """Fresh copies of the scenario's Cinder objects."""
@@ -440,8 +454,9 @@ class FaultMatrixTest(base.DriverTestCase):
             error = err
         except NotImplementedError as err:
             # Revert only: Cinder then copies the snapshot's data.
-            self.assertEqual('revert_to_snapshot', scenario.name,
-                             'NotImplementedError from %s' % scenario.name)
+            self.assertIn(scenario.name, ('revert_to_snapshot',
+                                          'revert_to_managed_snapshot'),
+                          'NotImplementedError from %s' % scenario.name)
             self.assertIsInstance(err.__cause__, Exception)
             error = err
         except Exception as err:
@@ -472,11 +487,8 @@ class FaultMatrixTest(base.DriverTestCase):
 
         # Cinder repeats the operation.
         if not isinstance(error, NotImplementedError):
-            try:
-                result = scenario.run(self, drv, case_objs)
-            except Exception as err:
-                raise AssertionError('the repeat failed after %s: %s'
-                                     % (error, err))
+            result = self.must_succeed('the repeat', error, scenario.run,
+                                       self, drv, case_objs)
             after = self.settle()
             self.assert_inventory(expected, after, 'the repeat after %s '
                                   'left the wrong objects' % error)
@@ -486,15 +498,21 @@ class FaultMatrixTest(base.DriverTestCase):
         # Or Cinder undoes it: the array goes back to before.
         if scenario.cleanup:
             faultlib.restore_state(self.sim, failed_state)
-            try:
-                scenario.cleanup(self, failed_drv, failed_objs)
-            except Exception as err:
-                raise AssertionError('the clean-up failed after %s: %s'
-                                     % (error, err))
+            self.must_succeed('the clean-up', error, scenario.cleanup,
+                              self, failed_drv, failed_objs)
             after = self.settle()
             self.assert_inventory(before, after, 'the clean-up after %s '
                                   'left the wrong objects' % error)
         return True
+
+    @staticmethod
+    def must_succeed(what, error, func, *args):
+        """func(*args), which must not fail after error; its result."""
+        try:
+            return func(*args)
+        except Exception as err:
+            raise AssertionError('%s failed after %s: %s'
+                                 % (what, error, err))
 
     def assert_inventory(self, expected, actual, what):
         """The array holds exactly the expected objects."""

@@ -92,8 +92,7 @@ class ManageVolumeTest(ManageTestCase):
         self.assertEqual('legacy1', self.lun(vol_id)['vol_name'])
         # Everything works through provider_id.
         snap = self.create_snapshot(vol)
-        clone = self.volume(size=4)
-        clone.update(self.driver.create_volume_from_snapshot(clone, snap))
+        clone = self.volume_from_snapshot(snap, size=4)
         self.assertEqual('legacy1@%s' % naming.snapshot_name(snap.id),
                          self.lun(clone.provider_id)['clone'])
         self.driver.extend_volume(vol, 5)
@@ -103,9 +102,7 @@ class ManageVolumeTest(ManageTestCase):
         self.assertEqual(info['data']['target_iqn'], target['target_iqn'])
         self.assertEqual([vol_id], [lun['vol_id'] for lun in target['luns']])
         self.driver.terminate_connection(vol, self.connector())
-        self.driver.delete_volume(clone)
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(vol)
+        self.delete(clone, snap, vol)
         self.assert_array_empty()
 
     def test_manage_by_id(self):
@@ -166,10 +163,8 @@ class ManageVolumeTest(ManageTestCase):
         # A deferred deletion: the source of a clone deleted in Cinder.
         src = self.create_volume()
         snap = self.create_snapshot(src)
-        clone = self.volume()
-        clone.update(self.driver.create_volume_from_snapshot(clone, snap))
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(src)
+        self.volume_from_snapshot(snap)
+        self.delete(snap, src)
         self.assertIn(naming.volume_name(src.name_id), self.luns())
         self.assert_refused({'source-id': src.provider_id}, 'deferred')
         self.assert_refused({'source-name': naming.DEFERRED_REGISTRY_LUN},
@@ -271,15 +266,13 @@ class ManageVolumeTest(ManageTestCase):
         again = self.manage_volume({'source-name': name})
         self.assertEqual(made.provider_id, again.provider_id)
         snap = self.create_snapshot(again)
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(again)
+        self.delete(snap, again)
         self.assert_array_empty()
 
     def test_managed_clone_collects_its_origin(self):
         src = self.create_volume()
         snap = self.create_snapshot(src)
-        clone = self.volume()
-        clone.update(self.driver.create_volume_from_snapshot(clone, snap))
+        clone = self.volume_from_snapshot(snap)
         self.driver.unmanage(clone)
         self.driver.delete_snapshot(snap)   # deferred: it has a clone
         self.driver.delete_volume(src)      # deferred: its snapshot
@@ -416,16 +409,13 @@ class ManageSnapshotTest(ManageTestCase):
         self.assert_snapshot_refused(self.vol, {'source-name': 'daily1'},
                                      'Already managed', snap.id)
         # The driver's internal clone source.
-        clone = self.volume()
-        clone.update(self.driver.create_cloned_volume(clone, self.vol))
+        clone = self.clone_of(self.vol)
         internal = naming.clone_snapshot_name(clone.name_id)
         self.assert_snapshot_refused(self.vol, {'source-name': internal},
                                      'source of a cloned volume')
         # Waiting for a deferred deletion.
         cinder_snap = self.create_snapshot(self.vol)
-        from_snap = self.volume()
-        from_snap.update(self.driver.create_volume_from_snapshot(
-            from_snap, cinder_snap))
+        self.volume_from_snapshot(cinder_snap)
         self.driver.delete_snapshot(cinder_snap)
         self.assert_snapshot_refused(
             self.vol, {'source-id': cinder_snap.provider_id}, 'deferred')
@@ -437,8 +427,7 @@ class ManageSnapshotTest(ManageTestCase):
         self.vol.size = 2
         snap = self.manage_snapshot(self.vol, {'source-name': 'daily1'})
         self.assertEqual(2, snap.volume_size)
-        new = self.volume(size=2)
-        new.update(self.driver.create_volume_from_snapshot(new, snap))
+        new = self.volume_from_snapshot(snap, size=2)
         self.assertEqual(str(2 * GIB), self.lun(new.provider_id)['vol_size'])
         # Revert rolls the size back too; the volume is grown back.
         self.driver.delete_volume(new)
@@ -455,12 +444,9 @@ class ManageableSnapshotsListTest(ManageTestCase):
         self.db.add(cinder_snap)
         client = self.driver.client
         client.create_snapshot('manual', vol.provider_id)
-        clone = self.volume()
-        clone.update(self.driver.create_cloned_volume(clone, vol))
+        clone = self.clone_of(vol)
         other = self.create_snapshot(vol)
-        from_other = self.volume()
-        from_other.update(self.driver.create_volume_from_snapshot(
-            from_other, other))
+        self.volume_from_snapshot(other)
         self.driver.delete_snapshot(other)     # deferred
         entries = self.driver.get_manageable_snapshots(
             [cinder_snap], None, 100, 0, ['reference'], ['asc'])

@@ -95,8 +95,7 @@ class MultiControllerTest(base.DriverTestCase):
     def test_snapshots_clones_and_retype_stay_on_their_controller(self):
         vol = self.create_volume(pool='poolb')
         snap = self.create_snapshot(vol)
-        clone = self.volume(pool='poolb')
-        clone.update(self.driver.create_volume_from_snapshot(clone, snap))
+        clone = self.volume_from_snapshot(snap, pool='poolb')
         luns = {lun['vol_id']: lun for lun in self.sim.state.luns()}
         self.assertEqual(OWNER_B, luns[clone.provider_id]['owner'])
         new_type = {'id': 'x', 'extra_specs':

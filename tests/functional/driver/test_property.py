@@ -49,12 +49,11 @@ class RandomLifecycleTest(base.DriverTestCase):
             elif op == 'snapshot':
                 snapshots.append(self.create_snapshot(vol))
             elif op == 'from_snapshot' and snap is not None:
-                new = self.volume(size=snap.volume_size + n % 2)
-                new.update(self.driver.create_volume_from_snapshot(new, snap))
+                new = self.volume_from_snapshot(
+                    snap, size=snap.volume_size + n % 2)
                 volumes.append(new)
             elif op == 'clone':
-                new = self.volume(size=vol.size + n % 2)
-                new.update(self.driver.create_cloned_volume(new, vol))
+                new = self.clone_of(vol, size=vol.size + n % 2)
                 volumes.append(new)
             elif op == 'extend':
                 self.driver.extend_volume(vol, vol.size + 1)

@@ -68,8 +68,7 @@ class ScheduleTest(base.DriverTestCase):
         names = self.snap_names(vol.provider_id)
         self.assertIn(naming.snapshot_name(snap.id), names)
         self.assertEqual(2, len(names))
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(vol)
+        self.delete(snap, vol)
         self.assert_array_empty()
 
     def test_revert_past_a_scheduled_snapshot_falls_back_to_cinder(self):
@@ -86,11 +85,8 @@ class ScheduleTest(base.DriverTestCase):
         self.schedule(src.provider_id, runs=1)
         snap = self.create_snapshot(src)
         self.sim.run_schedule(src.provider_id)
-        clone = self.volume()
-        clone.update(self.driver.create_cloned_volume(clone, src))
-        from_snap = self.volume()
-        from_snap.update(self.driver.create_volume_from_snapshot(from_snap,
-                                                                 snap))
+        clone = self.clone_of(src)
+        from_snap = self.volume_from_snapshot(snap)
         self.driver.delete_snapshot(snap)
         for vol in (src, clone, from_snap):
             self.driver.delete_volume(vol)

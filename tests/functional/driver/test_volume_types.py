@@ -293,7 +293,7 @@ class RetypeTest(TypesTestCase):
         # read from the database by id.
         self.qos_db = {}
         self.useFixture(fixtures.MockPatchObject(
-            cinder_qos_specs, 'get_qos_specs',
+            cinder_qos_specs, 'get_qos_specs', autospec=True,
             side_effect=lambda ctxt, spec_id: self.qos_db[spec_id]))
 
     def new_type(self, extra_specs=None, qos=None):
@@ -420,7 +420,7 @@ class MigrationTest(TypesTestCase):
         mgr = cinder_manager.VolumeManager.__new__(
             cinder_manager.VolumeManager)
         mgr.driver = self.driver
-        with mock.patch.object(objects.Volume, 'save'):
+        with mock.patch.object(objects.Volume, 'save', autospec=True):
             cinder_manager.VolumeManager.update_migrated_volume(
                 mgr, self.ctx, src, dest, 'available')
             temporary = src.finish_volume_migration(dest)
@@ -433,8 +433,7 @@ class MigrationTest(TypesTestCase):
         snap = self.create_snapshot(src)
         [array_snap] = self.sim.state.snapshots()
         self.assertEqual(dest_lun, array_snap['vol_id'])
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(src)
+        self.delete(snap, src)
         self.assert_array_empty()
 
     def test_update_migrated_volume_leaves_provider_id_to_cinder(self):

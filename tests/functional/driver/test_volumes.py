@@ -94,8 +94,7 @@ class VolumeLifecycleTest(base.DriverTestCase):
     def test_volume_from_snapshot_bigger(self):
         vol = self.create_volume(size=1)
         snap = self.create_snapshot(vol)
-        new = self.volume(size=4)
-        new.update(self.driver.create_volume_from_snapshot(new, snap))
+        new = self.volume_from_snapshot(snap, size=4)
         lun = self.lun_detail(new.provider_id)
         self.assertEqual(str(4 * GIB), lun['vol_size'])
         self.assertEqual('%s@%s' % (naming.volume_name(vol.name_id),
@@ -103,28 +102,24 @@ class VolumeLifecycleTest(base.DriverTestCase):
                          lun['clone'])
         # The snapshot has a clone: Cinder may still delete it, and the
         # volume; the array keeps both until the clone goes.
-        self.driver.delete_snapshot(snap)
-        self.driver.delete_volume(vol)
+        self.delete(snap, vol)
         self.assertEqual(2, len(self.luns()))
         self.driver.delete_volume(new)
         self.assert_array_empty()
 
     def test_cloned_volume(self):
         src = self.create_volume(size=2)
-        clone = self.volume(size=3)
-        clone.update(self.driver.create_cloned_volume(clone, src))
+        clone = self.clone_of(src, size=3)
         self.assertEqual(str(3 * GIB),
                          self.lun_detail(clone.provider_id)['vol_size'])
         # The source can go first; its internal snapshot keeps it alive
         # on the array until the clone is deleted.
-        self.driver.delete_volume(src)
-        self.driver.delete_volume(clone)
+        self.delete(src, clone)
         self.assert_array_empty()
 
     def test_clone_deleted_before_source(self):
         src = self.create_volume()
-        clone = self.volume()
-        clone.update(self.driver.create_cloned_volume(clone, src))
+        clone = self.clone_of(src)
         self.driver.delete_volume(clone)
         self.assertEqual([], self.sim.state.snapshots())
         self.driver.delete_volume(src)
@@ -134,11 +129,9 @@ class VolumeLifecycleTest(base.DriverTestCase):
         # v1 -> s1 -> v2 -> s2 -> v3, deleted from the root.
         v1 = self.create_volume()
         s1 = self.create_snapshot(v1)
-        v2 = self.volume()
-        v2.update(self.driver.create_volume_from_snapshot(v2, s1))
+        v2 = self.volume_from_snapshot(s1)
         s2 = self.create_snapshot(v2)
-        v3 = self.volume()
-        v3.update(self.driver.create_volume_from_snapshot(v3, s2))
+        v3 = self.volume_from_snapshot(s2)
         for obj in (s1, s2):
             self.driver.delete_snapshot(obj)
         for obj in (v1, v2):
@@ -148,14 +141,27 @@ class VolumeLifecycleTest(base.DriverTestCase):
         self.assert_array_empty()
 
     def test_revert_to_snapshot(self):
+        # As Cinder calls it: the volume available and of the snapshot's
+        # volume_size (its API refuses a revert otherwise; a smaller
+        # array snapshot is a managed one, see test_manage), here an
+        # extended volume snapshotted after the extend.
         vol = self.create_volume(size=1)
-        snap = self.create_snapshot(vol)
         self.driver.extend_volume(vol, 2)
         vol.size = 2
+        snap = self.create_snapshot(vol)
+        self.assertEqual(vol.size, snap.volume_size)
+        self.sim.clear_requests()
         self.driver.revert_to_snapshot(self.ctx, vol, snap)
-        # Rolled back, then grown back to the volume's size.
+        # Rolled back in place with one restore; nothing to grow back.
+        self.assertEqual(
+            [('POST', '/api/v2/snapshot/restore/%s' % snap.provider_id)],
+            [(r['method'], r['path']) for r in self.sim.requests
+             if r['method'] != 'GET'])
         self.assertEqual(str(2 * GIB),
                          self.lun_detail(vol.provider_id)['vol_size'])
+        self.assertEqual([naming.snapshot_name(snap.id)],
+                         [s['snap_name'] for s in self.sim.state.snapshots()
+                          if s['vol_id'] == vol.provider_id])
         self.assertFalse(self.driver.snapshot_revert_use_temp_snapshot())
 
     def test_revert_past_newer_snapshot_falls_back_to_cinder(self):

@@ -19,7 +19,7 @@ import requests
 from requests import adapters
 
 from cinder_ngxstorage.simulator import Simulator
-from tests import secret_leaks
+from tests import common
 
 API = '/api/v2'
 TIMEOUT = 30
@@ -113,7 +113,7 @@ class SimulatorTestCase(unittest.TestCase):
 
     def setUp(self):
         super(SimulatorTestCase, self).setUp()
-        secret_leaks.watch(self)
+        common.detect_leaks(self)
         self.sim = Simulator(pools=self.POOLS, **self.SIM_KWARGS)
         self.sim.start()
         self.addCleanup(self.sim.stop)

@@ -21,18 +21,12 @@ checks, when it ends, that neither the API token nor the CHAP secret was
 written to any log record.
 """
 
-import atexit
 import logging
-import shutil
-import tempfile
 from unittest import mock
 import uuid
 
 from cinder import context
 from cinder import coordination
-from cinder import objects
-from cinder.tests.unit import fake_snapshot
-from cinder.tests.unit import fake_volume
 from cinder.volume import configuration
 from cinder.volume import driver as cinder_driver
 from cinder.volume.drivers.san import san
@@ -46,11 +40,10 @@ from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import exports
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from tests import common
 
 CONF = cfg.CONF
 GiB = 1024 ** 3
-
-objects.register_all()
 
 TOKEN = 'ngxK3y4c1b0e9f7d6a5b4c3d2e1f0a9b8c7d6e5f4a3b2'
 CHAP_SECRET = 'Zq8vLw3RtY6uPp1N'
@@ -103,24 +96,6 @@ PROBED_METHODS = {
     'auth_group.delete': 'delete_auth_group',
 }
 
-_lock_dir = None
-
-
-def start_coordination():
-    """Start Cinder's lock coordinator (file locks) once per process.
-
-    It is left running: other test modules of the same process (the
-    functional tests) rely on it too, and start() is a no-op when started.
-    """
-    global _lock_dir
-    if coordination.COORDINATOR.started:
-        return
-    _lock_dir = tempfile.mkdtemp(prefix='ngx-unit-locks-')
-    atexit.register(shutil.rmtree, _lock_dir, True)
-    CONF.set_override('backend_url', 'file://' + _lock_dir,
-                      group='coordination')
-    coordination.COORDINATOR.start()
-
 
 def error(cls, message='refused', status=None, method='GET',
           path='/api/v2/x'):
@@ -159,7 +134,7 @@ class DriverTestCase(testtools.TestCase):
         self.logger = self.useFixture(
             fixtures.FakeLogger(level=logging.DEBUG,
                                 format='%(levelname)s %(name)s %(message)s'))
-        start_coordination()
+        self.useFixture(common.Coordination())
         self.ctx = context.get_admin_context()
         self.group = 'ngx_unit_%s' % uuid.uuid4().hex
         self.conf = configuration.Configuration(cinder_driver.volume_opts,
@@ -268,38 +243,27 @@ class DriverTestCase(testtools.TestCase):
     def volume(self, pool='pool1', **updates):
         """A Cinder volume on this backend (in pool)."""
         updates.setdefault('id', VOLUME_UUID)
-        updates.setdefault('size', 1)
         updates.setdefault('provider_id', VOL_ID)
-        updates.setdefault('host', 'cinder@%s#%s' % (BACKEND, pool)
-                           if pool else 'cinder@%s' % BACKEND)
-        return fake_volume.fake_volume_obj(self.ctx, **updates)
+        return common.volume(self.ctx, pool=pool, backend=BACKEND,
+                             **updates)
 
     def snapshot(self, volume, **updates):
         """A Cinder snapshot of volume."""
         updates.setdefault('id', SNAPSHOT_UUID)
-        updates.setdefault('volume_id', volume.id)
-        updates.setdefault('volume_size', volume.size)
         updates.setdefault('provider_id', SNAP_ID)
-        snap = fake_snapshot.fake_snapshot_obj(self.ctx, **updates)
-        snap.volume = volume
-        return snap
+        return common.snapshot(self.ctx, volume, **updates)
 
     def attachments(self, volume, *hosts_and_states):
         """Give volume attachments: (attached_host, attach_status)..."""
-        items = []
+        volume.volume_attachment = None
         for host, status in hosts_and_states:
-            items.append(objects.VolumeAttachment(
-                context=self.ctx, id=str(uuid.uuid4()), volume_id=volume.id,
-                attached_host=host, attach_status=status))
-        volume.volume_attachment = objects.VolumeAttachmentList(
-            objects=items)
+            common.attach(volume, host, status, ctx=self.ctx)
 
     @staticmethod
     def connector(host=HOST, initiator=INITIATOR, multipath=True):
         """A connector as os-brick builds it."""
-        return {'initiator': initiator, 'host': host, 'ip': '192.0.2.100',
-                'platform': 'x86_64', 'os_type': 'linux2',
-                'multipath': multipath, 'enforce_multipath': False}
+        return common.connector(host, initiator, multipath,
+                                ip='192.0.2.100', enforce_multipath=False)
 
     # -- checks ----------------------------------------------------------
 
@@ -318,7 +282,7 @@ class DriverTestCase(testtools.TestCase):
         """Record the names of the coordination locks taken."""
         real = coordination.COORDINATOR.get_lock
         spy = mock.patch.object(coordination.COORDINATOR, 'get_lock',
-                                side_effect=real)
+                                autospec=True, side_effect=real)
         self.addCleanup(spy.stop)
         return spy.start()
 

@@ -276,7 +276,7 @@ class OsBrickTestCase(fakes.DriverTestCase):
     def _no_discovery(self, connector):
         for name in ('_discover_iscsi_portals', '_get_discoverydb_portals'):
             patcher = mock.patch.object(
-                connector, name, side_effect=AssertionError(
+                connector, name, autospec=True, side_effect=AssertionError(
                     'os-brick would run discovery (%s)' % name))
             patcher.start()
             self.addCleanup(patcher.stop)

@@ -991,13 +991,34 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
         self.client.modify_lun.assert_not_called()
 
     def test_revert_extended_volume_grown_back(self):
-        """Restoring shrinks to the snapshot's size: grown back."""
+        """Restoring shrinks to the array snapshot's size: grown back.
+
+        Cinder only reverts a volume of the snapshot's volume_size; the
+        array snapshot is smaller when it was managed after the volume
+        grew (Cinder records it at the volume's size).
+        """
         vol = self.volume(size=3)
-        snap = self.snapshot(vol, volume_size=1)
+        snap = self.snapshot(
+            vol, provider_location=manage.MANAGED_SNAPSHOT_LOCATION)
+        self.assertEqual(vol.size, snap.volume_size)
+        self.client.get_lun.return_value = {'vol_id': VOL_ID,
+                                            'vol_size': str(fakes.GiB)}
         self.drv.revert_to_snapshot(self.ctx, vol, snap)
         self.assertEqual([mock.call.restore_snapshot(SNAP_ID),
+                          mock.call.get_lun(VOL_ID),
                           mock.call.modify_lun(VOL_ID, size=3)],
                          self.client.mock_calls)
+
+    def test_revert_managed_snapshot_of_same_size(self):
+        """A managed snapshot as big as the volume: nothing to grow."""
+        vol = self.volume(size=3)
+        snap = self.snapshot(
+            vol, provider_location=manage.MANAGED_SNAPSHOT_LOCATION)
+        self.client.get_lun.return_value = {'vol_id': VOL_ID,
+                                            'vol_size': str(3 * fakes.GiB)}
+        self.drv.revert_to_snapshot(self.ctx, vol, snap)
+        self.client.restore_snapshot.assert_called_once_with(SNAP_ID)
+        self.client.modify_lun.assert_not_called()
 
     def test_revert_conflict_falls_back(self):
         """409 (newer snapshots): NotImplementedError, Cinder copies."""
@@ -1005,7 +1026,8 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
         self.client.restore_snapshot.side_effect = fakes.error(
             ngx_exc.Conflict, 'not the newest snapshot', 409)
         self.assertRaises(NotImplementedError, self.drv.revert_to_snapshot,
-                          self.ctx, vol, self.snapshot(vol, volume_size=1))
+                          self.ctx, vol, self.snapshot(vol))
+        self.client.get_lun.assert_not_called()
         self.client.modify_lun.assert_not_called()
 
     def test_revert_error(self):

@@ -21,12 +21,15 @@ its own encoding, so Cinder's names stand for those array names.
 from unittest import mock
 import uuid
 
+from cinder import context
 from cinder import exception
 import testtools
 
 from cinder_ngxstorage import client as ngx_client
+from cinder_ngxstorage import deferred
 from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
+from tests import common
 
 
 class ArrayNameTest(testtools.TestCase):
@@ -61,14 +64,18 @@ class ReferenceTest(testtools.TestCase):
         super().setUp()
         self.client = mock.create_autospec(ngx_client.NGXStorageClient,
                                            instance=True)
-        deferred = mock.Mock()
-        deferred.markers.return_value = []
+        deferred_deletions = mock.create_autospec(
+            deferred.DeferredDeletions, instance=True)
+        deferred_deletions.markers.return_value = []
         self.manageable = manage.Manageable(self.client, ['pool1'],
-                                            deferred)
+                                            deferred_deletions)
         for name in ('cinder_volumes_with', 'cinder_snapshots_with'):
-            patcher = mock.patch.object(manage, name, return_value=[])
+            patcher = mock.patch.object(manage, name, autospec=True,
+                                        return_value=[])
             patcher.start()
             self.addCleanup(patcher.stop)
+        ctx = context.get_admin_context()
+        self.snapshot = common.snapshot(ctx, common.volume(ctx))
 
     def _luns(self, *names):
         self.client.list_luns.return_value = [
@@ -108,9 +115,8 @@ class ReferenceTest(testtools.TestCase):
         """source-name snapshot-<uuid> finds the snapshot cs-...."""
         sid = str(uuid.uuid4())
         self._snapshots('other', naming.snapshot_name(sid))
-        snapshot = mock.Mock(id=str(uuid.uuid4()), volume_id='v')
         item = self.manageable.snapshot_to_manage(
-            snapshot, 'vol1', {'source-name': 'snapshot-' + sid})
+            self.snapshot, 'vol1', {'source-name': 'snapshot-' + sid})
         self.assertEqual('sid-' + naming.snapshot_name(sid),
                          item.id)
 
@@ -118,7 +124,6 @@ class ReferenceTest(testtools.TestCase):
         """A snapshot literally named snapshot-<uuid> is the one chosen."""
         sid = str(uuid.uuid4())
         self._snapshots(naming.snapshot_name(sid), 'snapshot-' + sid)
-        snapshot = mock.Mock(id=str(uuid.uuid4()), volume_id='v')
         item = self.manageable.snapshot_to_manage(
-            snapshot, 'vol1', {'source-name': 'snapshot-' + sid})
+            self.snapshot, 'vol1', {'source-name': 'snapshot-' + sid})
         self.assertEqual('sid-snapshot-' + sid, item.id)

@@ -184,7 +184,7 @@ class TypeSourcesTestCase(testtools.TestCase):
         vtype = objects.VolumeType(self.ctx, id=str(uuid.uuid4()),
                                    extra_specs={}, qos_specs_id=None)
         with mock.patch.object(objects.QualityOfServiceSpecs,
-                               'get_by_id') as get:
+                               'get_by_id', autospec=True) as get:
             self.assertIsNone(vt.qos_of_type(vtype))
         get.assert_not_called()
 
@@ -196,7 +196,7 @@ class TypeSourcesTestCase(testtools.TestCase):
             self.ctx, id=spec_id, consumer='both',
             specs={'qos_priority': '8'})
         with mock.patch.object(objects.QualityOfServiceSpecs, 'get_by_id',
-                               return_value=loaded) as get:
+                               autospec=True, return_value=loaded) as get:
             self.assertEqual({'qos_priority': 8}, vt.type_properties(vtype))
         get.assert_called_once_with(self.ctx, spec_id)
 
