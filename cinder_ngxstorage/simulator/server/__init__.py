@@ -23,6 +23,8 @@
                 :func:`make_tls_context`, :func:`bind_socket`.
 ``statefile``   The state file: :func:`write_state_file`,
                 :func:`read_state_file`, :class:`StateFileWriter`.
+``wire``        Numbers, booleans and failure bodies as the state's
+                reading writes them on the wire.
 ==============  ============================================================
 
 The names are importable from ``server`` itself, as before the split.

@@ -19,7 +19,9 @@ endpoint permission (403), validation against :mod:`api_spec` (400), then
 runs the operation (``state.perform(op_id, ctx, params)``), whose
 :class:`ApiError` carries the status the state's reading gives a refusal
 (strictly: 403 pool scope, 404, 409), and finally ``after`` faults.  Every
-such request is written to the :class:`RequestLog`.
+such request is written to the :class:`RequestLog`. Answers and failures
+are written as the state's reading says (:mod:`.wire`: numbers, booleans,
+the failure body).
 Paths under ``/_sim/`` are the admin API (header ``X-Sim-Admin``); faults
 and latency never apply to them.
 """
@@ -35,6 +37,7 @@ from urllib import parse
 
 from cinder_ngxstorage.simulator import api_spec
 from cinder_ngxstorage.simulator import keys as keys_mod
+from cinder_ngxstorage.simulator.server import wire
 from cinder_ngxstorage.simulator import state as state_mod
 
 LOG = logging.getLogger(__name__)
@@ -326,14 +329,21 @@ class SimulatorApp(object):
                 raise _Reply(e.status, e.message)
             if result is None:
                 result = {}
-            return 200, result, []
+            return 200, wire.scalars(result, self.state.reading), []
         except _Reply as e:
-            return e.status, error_body(e.message), e.headers
+            return e.status, self._failure(e.message), e.headers
         except Exception as e:  # noqa: B902 - any bug becomes a 500
             LOG.error('Unexpected error in %s %s: %s', method, path,
                       traceback.format_exc())
-            return 500, error_body('Internal simulator error (%s)'
-                                   % type(e).__name__), []
+            return 500, self._failure('Internal simulator error (%s)'
+                                      % type(e).__name__), []
+
+    def _failure(self, message):
+        """The body of a failed API request, as the reading writes it."""
+        body = wire.failure(message, self.state.reading)
+        if isinstance(body, tuple):
+            return RawBody(*body)
+        return body
 
     # -- admin -------------------------------------------------------------
 
