@@ -22,6 +22,7 @@ import shutil
 import tempfile
 
 from tests.functional.simulator import base
+from tests.functional.simulator import test_cli
 
 API = base.API
 GiB = 1 << 30
@@ -89,6 +90,29 @@ class VariantTestCase(base.SimulatorTestCase):
         self.lun('vol1')
         return self.http.request('POST', API + '/lun/', json={
             'pool_name': 'pool1', 'name': 'vol1', 'size': 1})
+
+
+class TestCommandLineVariants(VariantTestCase):
+    """``ngxstorage-simulator --variant`` serves the variants it names."""
+
+    VARIANTS = ('conflict-422', 'listen-csv')
+
+    def test_cli_variants(self):
+        proc = test_cli.CliProcess(self, '--variant', 'conflict-422',
+                                   '--variant', 'listen-csv')
+        ready = proc.ready()
+        self.assertEqual(['conflict-422', 'listen-csv'], ready['variants'])
+        client = base.HttpClient(test_cli._Endpoint(ready))
+        self.addCleanup(client.close)
+        client.create_lun('vol1')
+        response = client.request('POST', API + '/lun/', json={
+            'pool_name': 'pool1', 'name': 'vol1', 'size': 1})
+        self.assertEqual(422, response.status_code)
+        response = client.request('GET', API + '/portal_group/%s'
+                                  % ready['portal_group_id'])
+        self.assertEqual('127.0.0.1:3260', response.json()['listen_ips'])
+        code, _out, _err = proc.stop()
+        self.assertEqual(0, code)
 
 
 # -- refusals ----------------------------------------------------------------
