@@ -125,6 +125,9 @@ function ngxstorage_sim_command {
     for spec in $(ngxstorage_sim_portals); do
         cmd+=" --portal $spec"
     done
+    for spec in $NGXSTORAGE_SIMULATOR_VARIANTS; do
+        cmd+=" --variant $spec"
+    done
     if [[ "$NGXSTORAGE_SIM_ISCSI" == "True" ]]; then
         cmd+=" --iscsi --data-dir $NGXSTORAGE_SIM_DIR/data"
     fi

@@ -35,6 +35,7 @@ from cinder_ngxstorage.simulator import faults as faults_mod
 from cinder_ngxstorage.simulator import keys as keys_mod
 from cinder_ngxstorage.simulator import server as server_mod
 from cinder_ngxstorage.simulator import state as state_mod
+from cinder_ngxstorage.simulator import variants as variants_mod
 
 __all__ = ['Simulator']
 
@@ -77,15 +78,23 @@ class Simulator(object):
     :param reading: the reading of the reference the array answers by
         (``state.Reading``: error statuses, answer shapes, dependency
         rules); the strict reading when None.
+    :param variants: names of :mod:`.variants` to answer by (combined,
+        on top of ``reading``); ValueError for an unknown name or a
+        conflicting combination.
     """
 
     def __init__(self, pools=DEFAULT_POOLS, portals=DEFAULT_PORTALS,
                  tls_cert=None, tls_key=None, latency_ms=0, keys=None,
                  state_file=None, service_tag='NGXSIM01', backing=None,
                  host='127.0.0.1', port=0, token=None, admin_token=None,
-                 data_dir=None, iscsi=False, reading=None):
+                 data_dir=None, iscsi=False, reading=None, variants=()):
         if bool(tls_cert) != bool(tls_key):
             raise ValueError('tls_cert and tls_key go together')
+        if isinstance(variants, str):
+            variants = [variants]
+        #: Names of the variants answered by.
+        self.variants = [v.name for v in variants_mod.check(variants)]
+        reading = variants_mod.reading_for(self.variants, base=reading)
         #: The data plane (``dataplane.DataPlane``), None without one.
         self.dataplane = None
         if data_dir is not None or iscsi:

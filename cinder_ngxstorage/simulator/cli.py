@@ -32,6 +32,7 @@ import threading
 
 from cinder_ngxstorage import simulator
 from cinder_ngxstorage.simulator import dataplane
+from cinder_ngxstorage.simulator import variants
 
 LOG = logging.getLogger(__name__)
 
@@ -83,6 +84,12 @@ def build_parser():
                              'on the --portal addresses (needs tgt and '
                              'root; LUN numbers then start at 1; a portal '
                              'IP:0 gets a free port)')
+    parser.add_argument('--variant', action='append', default=[],
+                        metavar='NAME',
+                        help='answer by this variant reading of the API '
+                             'reference (repeatable; see --list-variants)')
+    parser.add_argument('--list-variants', action='store_true',
+                        help='list the variants and exit')
     return parser
 
 
@@ -100,6 +107,7 @@ def ready_line(sim):
         'portal_group_id': sim.portal_group_id,
         'pools': [pool['pool_name'] for pool in sim.state.pools()],
         'portals': sim.state.portals,
+        'variants': list(sim.variants),
         'pid': os.getpid(),
     })
 
@@ -107,6 +115,14 @@ def ready_line(sim):
 def main(argv=None):
     """Run the simulator until SIGTERM/SIGINT; return the exit code."""
     args = build_parser().parse_args(argv)
+    if args.list_variants:
+        sys.stdout.write(variants.listing() + '\n')
+        return 0
+    try:
+        variants.check(args.variant)
+    except ValueError as e:
+        print('ngxstorage-simulator: --variant: %s' % e, file=sys.stderr)
+        return 2
     logging.basicConfig(
         stream=sys.stderr, format='%(asctime)s %(levelname)s %(message)s',
         level=logging.DEBUG if args.debug else logging.WARNING)
@@ -138,7 +154,8 @@ def main(argv=None):
             backing=backing, host=args.host, port=args.port,
             token=args.token[0] if args.token else None,
             admin_token=args.admin_token,
-            data_dir=args.data_dir, iscsi=args.iscsi)
+            data_dir=args.data_dir, iscsi=args.iscsi,
+            variants=args.variant)
         if args.keys_file:
             sim.keys.load_file(args.keys_file)
         if sim.loaded_from_file and (args.pool or args.portal):

@@ -23,7 +23,7 @@ params and returning the JSON-able response body; a refusal raises
 The class only composes the parts of :mod:`.model` (one concern each,
 see ``doc/source/simulator-model.rst``); this module also keeps the names
 its callers import (``ApiError``, ``RequestContext``, the constants).
-There is no HTTP here: the HTTP front (``server.py``) validates a request
+There is no HTTP here: the HTTP front (``server/``) validates a request
 with ``api_spec`` and calls :meth:`ArrayState.perform`.
 """
 

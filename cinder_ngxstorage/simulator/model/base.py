@@ -42,6 +42,7 @@ OS_VERSION = '13.2'
 PRODUCT = 'H2000G2'
 
 MAX_LUNS_PER_TARGET = 64
+DEFAULT_ISCSI_PORT = 3260
 MAX_SNAPSHOTS_PER_LUN = 2048
 MAX_LUN_BYTES = 1 << 50           # 1 PiB
 MAX_QUANTITY = api_spec.MAX_QUANTITY
@@ -136,7 +137,7 @@ def parse_pool_spec(text):
 def normalise_portal(text):
     """Return ``ip:port`` (``[v6]:port``); port 3260 by default."""
     text = str(text).strip()
-    port = 3260
+    port = DEFAULT_ISCSI_PORT
     if text.startswith('['):
         host, _sep, rest = text[1:].partition(']')
         if rest:

@@ -128,6 +128,16 @@ class Exports(object):
         with self.lock:
             return self._export_view()
 
+    def _unmap_lun(self, lun):
+        """Take a LUN out of every target mapping it (a cascade)."""
+        targets = self._mapping().get(lun['vol_id'])
+        if targets:
+            with self._export_change():
+                for target in targets:
+                    target['luns'] = [e for e in target['luns']
+                                      if e['vol_id'] != lun['vol_id']]
+        return [t['name'] for t in targets or ()]
+
     def _rename_export(self, obj, name, check_name_free, what):
         """Rename a target or auth group whose name is free."""
         check_name_free(name, obj['id'])
@@ -278,6 +288,55 @@ class Exports(object):
             raise errors.Invalid('lun_ids lists the same id twice')
         return vol_ids
 
+    def _vol_id_of(self, lun_id):
+        """The vol_id of the LUN an id of ``lun_ids`` names, or None."""
+        # Reading switch lun_ids_kind: vol_ids strictly, or the LUNs'
+        # scsi_lunid (the ``lun_id`` of the target's LUN entries).
+        if self.reading.lun_ids_kind == 'scsi_lunid':
+            for lun in self._luns.values():
+                if lun['scsi_lunid'] == lun_id:
+                    return lun['vol_id']
+            return None
+        return lun_id if lun_id in self._luns else None
+
+    def _luns_of_ids(self, ctx, lun_ids):
+        """The LUNs ``lun_ids`` name (not found / forbidden as lookups)."""
+        luns = []
+        for lun_id in lun_ids:
+            vol_id = self._vol_id_of(lun_id)
+            if vol_id is None:
+                raise errors.NotFound('LUN %s not found' % (lun_id,))
+            luns.append(self._lun(ctx, vol_id))
+        return luns
+
+    def _check_maxlun(self, target, luns):
+        """Refuse mapping ``luns`` beyond maxlun (a conflict)."""
+        limit = base.MAX_LUNS_PER_TARGET
+        # Reading switch maxlun_scope: maxlun counts the LUNs of one
+        # target strictly, or the LUNs mapped anywhere in the array.
+        if self.reading.maxlun_scope == 'array':
+            mapped = {e['vol_id'] for t in self._targets.values()
+                      for e in t['luns']}
+            mapped.update(e['vol_id'] for e in target['luns'])
+            mapped.update(lun['vol_id'] for lun in luns)
+            if len(mapped) > limit:
+                raise errors.Conflict('the array would exceed maxlun %d '
+                                      'mapped LUNs' % limit, 'limit')
+        elif len(target['luns']) + len(luns) > limit:
+            raise errors.Conflict('target %s would exceed maxlun %d'
+                                  % (target['name'], limit), 'limit')
+
+    def _used_lun_numbers(self, target):
+        """The LUN numbers a new LUN of ``target`` may not take."""
+        used = {e['lun_number'] for e in target['luns']}
+        # Reading switch lun_numbering: numbers are per target strictly,
+        # or unique across the array (the reference's example answers 7
+        # and 8 on a new target).
+        if self.reading.lun_numbering == 'array':
+            used.update(e['lun_number'] for t in self._targets.values()
+                        for e in t['luns'])
+        return used
+
     def _map_luns(self, target, luns):
         """Check the conflict rules and map ``luns`` into ``target``."""
         mapped = {e['vol_id'] for e in target['luns']}
@@ -292,11 +351,8 @@ class Exports(object):
                 raise errors.Conflict('LUN %s is already in target %s'
                                       % (lun['name'], target['name']),
                                       'exists')
-        if len(target['luns']) + len(luns) > base.MAX_LUNS_PER_TARGET:
-            raise errors.Conflict('target %s would exceed maxlun %d'
-                                  % (target['name'],
-                                     base.MAX_LUNS_PER_TARGET), 'limit')
-        numbers = {e['lun_number'] for e in target['luns']}
+        self._check_maxlun(target, luns)
+        numbers = self._used_lun_numbers(target)
         number = int(getattr(self.backing, 'first_lun_number', 0) or 0)
         added = []
         for lun in luns:
@@ -313,10 +369,10 @@ class Exports(object):
         """Create a target, mapping ``lun_ids`` like Add LUN."""
         name = params['name']
         owner = self._valid_owner(params)
-        vol_ids = self._lun_ids(params)
+        lun_ids = self._lun_ids(params)
         group = self._group(params['auth_group_id'])
         portal = self._portal(params['portal_group_id'])
-        luns = [self._lun(ctx, v) for v in vol_ids]
+        luns = self._luns_of_ids(ctx, lun_ids)
         self._check_target_name(name)
         target = {'id': self._new_id(), 'name': name, 'owner': owner,
                   'auth_group_id': group['id'],
@@ -372,33 +428,33 @@ class Exports(object):
     @dispatch.operation('iscsi_target.lun_add')
     def iscsi_target_lun_add(self, ctx, params):
         """Map LUNs (by vol_id); answers the newly mapped LUNs."""
-        vol_ids = self._lun_ids(params)
+        lun_ids = self._lun_ids(params)
         target = self._target(params.get('id'))
-        luns = [self._lun(ctx, vol_id) for vol_id in vol_ids]
+        luns = self._luns_of_ids(ctx, lun_ids)
         self._check_owner(params, target['owner'], 'target')
         with self._export_change():
             added = self._map_luns(target, luns)
-        return ({'luns': [self._target_lun_entry(e) for e in added],
-                 'success': True},
+        return (self._lun_add_answer(added),
                 'mapped LUN(s) %s in target %s' % (
                     ', '.join(lun['name'] for lun in luns), target['name']))
 
     @dispatch.operation('iscsi_target.lun_remove')
     def iscsi_target_lun_remove(self, ctx, params):
         """Unmap LUNs; answers the LUNs that remain in the target."""
-        vol_ids = self._lun_ids(params)
+        lun_ids = self._lun_ids(params)
         target = self._target(params.get('id'))
         mapped = {e['vol_id'] for e in target['luns']}
-        for vol_id in vol_ids:
-            if vol_id not in self._luns or vol_id not in mapped:
+        vol_ids = [self._vol_id_of(lun_id) for lun_id in lun_ids]
+        for lun_id, vol_id in zip(lun_ids, vol_ids):
+            if vol_id not in mapped:
                 raise errors.NotFound('LUN %s is not in target %s'
-                                      % (vol_id, target['name']))
+                                      % (lun_id, target['name']))
         names = [self._lun(ctx, vol_id)['name'] for vol_id in vol_ids]
         self._check_owner(params, target['owner'], 'target')
         with self._export_change():
             target['luns'] = [e for e in target['luns']
                               if e['vol_id'] not in vol_ids]
-        return ({'luns': self._target_luns(ctx, target), 'success': True},
+        return (self._lun_remove_answer(ctx, target),
                 'unmapped LUN(s) %s from target %s' % (
                     ', '.join(names), target['name']))
 

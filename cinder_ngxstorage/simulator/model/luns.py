@@ -38,19 +38,6 @@ _ON_OFF_FIELDS = (('deduplication', 'dedup'), ('compression', 'compress'),
 _LUN_NAME = api_spec.get('lun.create').param('body', 'name')
 
 
-def _size_bytes(params):
-    """Bytes of ``size`` in unit ``sing`` (G by default), or None."""
-    size = params.get('size')
-    if size is None:
-        return None
-    unit = params.get('sing') or 'G'
-    size_bytes = size * base.UNITS[unit]
-    if size_bytes > base.MAX_LUN_BYTES:
-        raise errors.Invalid('size %d%s is beyond the maximum LUN size of '
-                             '1P' % (size, unit))
-    return size_bytes
-
-
 def _lun_properties(params, defaults):
     """The record fields a create or modify sets (defaults on create)."""
     props = {}
@@ -75,6 +62,20 @@ def _lun_properties(params, defaults):
 class Luns(object):
     """The ``lun.*`` operations (see the module docstring)."""
 
+    def _size_bytes(self, params):
+        """Bytes of ``size`` in unit ``sing`` (G by default), or None."""
+        size = params.get('size')
+        if size is None:
+            return None
+        # Reading switch default_size_unit: the unit of a size without
+        # ``sing`` (G strictly; M by the reference's silence).
+        unit = params.get('sing') or self.reading.default_size_unit
+        size_bytes = size * base.UNITS[unit]
+        if size_bytes > base.MAX_LUN_BYTES:
+            raise errors.Invalid('size %d%s is beyond the maximum LUN size '
+                                 'of 1P' % (size, unit))
+        return size_bytes
+
     def _check_datareduce(self, props):
         if props.get('dedup') == 'on' or props.get('compress') == 'on':
             self._check_licensed('datareduce')
@@ -84,7 +85,7 @@ class Luns(object):
         """Create ``quantity`` LUNs (``<name>_<i>`` when more than one)."""
         pool_name = params['pool_name']
         name = params['name']
-        size_bytes = _size_bytes(params)
+        size_bytes = self._size_bytes(params)
         props = _lun_properties(params, defaults=True)
         blocksize = params.get('blocksize', 'auto')
         quantity = params.get('quantity', 1)
@@ -129,15 +130,10 @@ class Luns(object):
             raise
         for lun in created:
             self._add_lun(lun)
-        response = {'luns': [{'scsi_lunid': lun['scsi_lunid'],
-                              'success': 'true',
-                              'vol_id': lun['vol_id'],
-                              'vol_used': str(lun['used'])}
-                             for lun in created],
-                    'success': True}
-        return response, 'created %s LUN %s (%d bytes) in pool %s' % (
+        text = 'created %s LUN %s (%d bytes) in pool %s' % (
             'thin' if props['thin'] else 'thick', ', '.join(names),
             size_bytes, pool_name)
+        return self._lun_create_answer(created), text
 
     def _add_lun(self, lun):
         """Commit a new LUN (or clone) record and index it."""
@@ -162,18 +158,22 @@ class Luns(object):
         if lun['vol_id'] in self._schedules:
             raise errors.Conflict('LUN %s has a snapshot schedule'
                                   % lun['name'], 'in_use')
+        self._remove_lun(lun)
+        return {'success': True}, 'deleted LUN %s in pool %s' % (
+            lun['name'], lun['pool'])
+
+    def _remove_lun(self, lun):
+        """Delete a LUN nothing depends on (data plane, then the model)."""
         self._hook('lun_deleted', lun['vol_id'])
         self._count_lun(lun, -1)
         self._lun_names.discard(lun['name'])
         self._scsi_lunids.discard(lun['scsi_lunid'])
         del self._luns[lun['vol_id']]
-        return {'success': True}, 'deleted LUN %s in pool %s' % (
-            lun['name'], lun['pool'])
 
     @dispatch.operation('lun.modify')
     def lun_modify(self, ctx, params):
         """Extend a LUN or change its properties; a shrink is refused."""
-        size_bytes = _size_bytes(params)
+        size_bytes = self._size_bytes(params)
         props = _lun_properties(params, defaults=False)
         if size_bytes is None and not props:
             # ``force`` alone passes the table's "at least one field".
@@ -202,7 +202,7 @@ class Luns(object):
         changes = ['%s=%s' % (k, props[k]) for k in sorted(props)]
         if resized:
             changes.insert(0, 'size=%d' % new_size)
-        return ({'success': True, 'vol_size': str(lun['size'])},
+        return (self._lun_modify_answer(lun),
                 'modified LUN %s: %s' % (
                     lun['name'], ', '.join(changes) or 'no change'))
 

@@ -16,8 +16,17 @@
 admin helper :meth:`~Snapshots.run_schedule` with the model's invariants:
 snapshot names unique per LUN, at most ``MAX_SNAPSHOTS_PER_LUN``, space
 reserved in the pool, features licensed, a snapshot with clones not
-deleted (the ``snapshot_with_clones`` switch of the reading), a rollback
-only to the newest snapshot, one schedule per LUN.
+deleted, a rollback only to the newest snapshot, one schedule per LUN.
+
+Three switches of the reading make the array cascade instead of refusing
+(as ``zfs destroy -R`` / ``zfs rollback -R`` do): ``snapshot_with_clones``
+(deleting a snapshot deletes its clones), ``delete_all_with_clones``
+(Delete All deletes the snapshots with clones, and the clones) and
+``restore_older`` (restoring an older snapshot deletes the newer ones and
+their clones). A clone deleted so goes with its own snapshots, clones and
+schedule, and is first taken out of the targets mapping it
+(``exports._unmap_lun``, then ``luns._remove_lun``): the data plane
+deletes its file and stops exporting it.
 """
 
 import time
@@ -62,6 +71,28 @@ class Snapshots(object):
         self._count_snap(snap, -1)
         del self._snaps[snap['snap_id']]
 
+    def _clones_of(self, snap):
+        return [lun for lun in self._luns.values()
+                if lun['clone_of'] == snap['snap_id']]
+
+    def _delete_snapshot_tree(self, snap, gone):
+        """Delete a snapshot and its clones with all they hold (cascade).
+
+        ``gone`` collects the names of the LUNs deleted.
+        """
+        for clone in self._clones_of(snap):
+            for child in self._snaps_of(clone['vol_id']):
+                self._delete_snapshot_tree(child, gone)
+            self._schedules.pop(clone['vol_id'], None)
+            self._unmap_lun(clone)
+            self._remove_lun(clone)
+            gone.append(clone['name'])
+        self._delete_snapshot(snap)
+
+    @staticmethod
+    def _cascade_text(gone):
+        return ' and clone(s) %s' % ', '.join(gone) if gone else ''
+
     @dispatch.operation('snapshot.create')
     def snapshot_create(self, ctx, params):
         """Snapshot the LUN ``volume_id``; answers the snapshot."""
@@ -77,16 +108,16 @@ class Snapshots(object):
         snap = self._snap(ctx, params.get('snap_id'))
         lun = self._luns[snap['vol_id']]
         self._check_lun_writable(lun)
-        clones = [c['name'] for c in self._luns.values()
-                  if c['clone_of'] == snap['snap_id']]
-        # Reading switch snapshot_with_clones ('refuse' is the only one
-        # yet; a cascading reading deletes the clones here).
+        clones = [c['name'] for c in self._clones_of(snap)]
+        label = self._snap_label(snap)
+        # Reading switch snapshot_with_clones: refuse, or cascade.
         if clones and self.reading.snapshot_with_clones == 'refuse':
             raise errors.Conflict('snapshot %s has clone(s) %s' % (
-                self._snap_label(snap), ', '.join(clones)), 'in_use')
-        self._delete_snapshot(snap)
-        return {'success': True}, 'deleted snapshot %s' % (
-            self._snap_label(snap))
+                label, ', '.join(clones)), 'in_use')
+        gone = []
+        self._delete_snapshot_tree(snap, gone)
+        return {'success': True}, 'deleted snapshot %s%s' % (
+            label, self._cascade_text(gone))
 
     @dispatch.operation('snapshot.delete_all')
     def snapshot_delete_all(self, ctx, params):
@@ -94,21 +125,25 @@ class Snapshots(object):
         lun = self._lun(ctx, params.get('vol_id'))
         self._check_lun_writable(lun)
         bound = self._bound_snap_ids()
+        # Reading switch delete_all_with_clones: keep the snapshots with
+        # clones (and warn), or cascade to the clones.
+        cascade = self.reading.delete_all_with_clones == 'cascade'
         deleted = []
         kept = []
+        gone = []
         for snap in self._snaps_of(lun['vol_id']):
-            if snap['snap_id'] in bound:
+            if snap['snap_id'] in bound and not cascade:
                 kept.append(snap['name'])
                 continue
-            self._delete_snapshot(snap)
+            self._delete_snapshot_tree(snap, gone)
             deleted.append(snap['name'])
         response = {'success': True}
         if kept:
             response['warning'] = (
                 'snapshot(s) %s of LUN %s have clones and were not deleted'
                 % (', '.join(kept), lun['name']))
-        text = 'deleted %d snapshot(s) of LUN %s' % (
-            len(deleted), lun['name'])
+        text = 'deleted %d snapshot(s)%s of LUN %s' % (
+            len(deleted), self._cascade_text(gone), lun['name'])
         if kept:
             text += ', kept %s' % ', '.join(kept)
         return response, text
@@ -146,10 +181,17 @@ class Snapshots(object):
         lun = self._luns[snap['vol_id']]
         self._check_licensed('snapshot')
         self._check_lun_writable(lun)
-        if snap['snap_id'] not in self._newest_snap_ids():
+        newer = [s for s in self._snaps_of(lun['vol_id'])
+                 if s['seq'] > snap['seq']]
+        # Reading switch restore_older: refuse, or delete the newer
+        # snapshots (and their clones) first.
+        if newer and self.reading.restore_older == 'refuse':
             raise errors.Conflict('snapshot %s is not the newest snapshot '
                                   'of the LUN' % self._snap_label(snap),
                                   'not_newest')
+        gone = []
+        for other in reversed(newer):
+            self._delete_snapshot_tree(other, gone)
         self._hook('lun_restored', lun['vol_id'], snap['snap_id'],
                    snap['size'])
         resized = lun['size'] != snap['size']
@@ -159,8 +201,11 @@ class Snapshots(object):
         self._count_lun(lun, 1)
         if resized:
             self._lun_resized(lun)
-        return {'success': True}, 'restored LUN %s to snapshot %s' % (
-            lun['name'], snap['name'])
+        text = 'restored LUN %s to snapshot %s' % (lun['name'], snap['name'])
+        if newer:
+            text += ', deleting newer snapshot(s) %s%s' % (
+                ', '.join(s['name'] for s in newer), self._cascade_text(gone))
+        return {'success': True}, text
 
     @dispatch.operation('snapshot.detail')
     def snapshot_detail(self, ctx, params):

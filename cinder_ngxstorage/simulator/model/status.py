@@ -255,6 +255,11 @@ class Status(object):
         scoped = {lun['vol_id'] for lun in luns}
         snaps = sum(1 for s in self._snaps.values() if s['vol_id'] in scoped)
         now = time.time()
+        # Reading switch maxlun_reported: the limit, or "0" (the limit of
+        # the model is still enforced).
+        maxlun = base.MAX_LUNS_PER_TARGET
+        if self.reading.maxlun_reported == 'zero':
+            maxlun = 0
         return {
             'user_count': 1,
             'dramcachesize': '258GB',
@@ -262,7 +267,7 @@ class Status(object):
                                    for g in self._groups.values()),
             'used_lun': sum(1 for v in scoped if v in mapping),
             'shares': 0,
-            'maxlun': str(base.MAX_LUNS_PER_TARGET),
+            'maxlun': str(maxlun),
             'product': base.PRODUCT,
             'controller_type': str(len(self._owners)),
             'app_version': base.APP_VERSION,

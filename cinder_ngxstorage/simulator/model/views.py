@@ -15,10 +15,13 @@
 :class:`Views` renders the model's plain records (LUNs, targets, auth
 groups, snapshots, schedules, pools, log entries) into the JSON bodies of
 the API reference v2.4.1. It only reads the model. The shape switches of
-the :class:`~.readings.Reading` (``target_create_answer``,
-``chap_secret_in_reads``) are consulted here and nowhere else.
+the :class:`~.readings.Reading` (the answers of target create, LUN
+create, Add/Delete LUN and LUN modify; the target ``scsi_id``; CHAP in
+reads and ``chap_status``; ``listen_ips``; capacity figures) are
+consulted here and nowhere else (``Reading.CONSULTED`` names the method).
 """
 
+import hashlib
 import time
 
 from cinder_ngxstorage.simulator.model import base
@@ -102,17 +105,25 @@ class Views(object):
             'portal_id': target['portal_group_id'],
             'iqn_name': base.TARGET_IQN_BASE + self._service_tag.lower(),
             'portal_name': self._portal_group['name'],
-            'scsi_id': target['id'],
+            'scsi_id': self._target_scsi_id(target),
             'luns': self._target_luns(ctx, target, profile=True),
             'group_id': group['id'],
             'owner': target['owner'],
             'group_name': group['name'],
         }
 
-    @staticmethod
-    def _target_brief(target):
-        return {'scsi_target_name': target['name'], 'scsi_id': target['id'],
+    def _target_brief(self, target):
+        return {'scsi_target_name': target['name'],
+                'scsi_id': self._target_scsi_id(target),
                 'owner': target['owner']}
+
+    def _target_scsi_id(self, target):
+        # Reading switch target_scsi_id: 'distinct' answers a SCSI id
+        # derived from, and different from, the id the paths take.
+        if self.reading.target_scsi_id == 'distinct':
+            return hashlib.sha1(
+                ('scsi_id:' + target['id']).encode('ascii')).hexdigest()
+        return target['id']
 
     def _target_create_answer(self, target, added):
         # Reading switch target_create_answer.
@@ -122,19 +133,58 @@ class Views(object):
                 'luns': [self._target_lun_entry(e) for e in added],
                 'success': True}
 
+    def _lun_add_answer(self, added):
+        # Reading switch lun_add_answer.
+        if self.reading.lun_add_answer == 'bare':
+            return {'success': True}
+        return {'luns': [self._target_lun_entry(e) for e in added],
+                'success': True}
+
+    def _lun_remove_answer(self, ctx, target):
+        # Reading switch lun_remove_answer.
+        if self.reading.lun_remove_answer == 'bare':
+            return {'success': True}
+        return {'luns': self._target_luns(ctx, target), 'success': True}
+
+    def _lun_create_answer(self, created):
+        # Reading switch lun_create_answer: 'no_id' leaves vol_id out.
+        entries = []
+        for lun in created:
+            entry = {'scsi_lunid': lun['scsi_lunid'], 'success': 'true',
+                     'vol_id': lun['vol_id'], 'vol_used': str(lun['used'])}
+            if self.reading.lun_create_answer == 'no_id':
+                del entry['vol_id']
+            entries.append(entry)
+        return {'luns': entries, 'success': True}
+
+    def _lun_modify_answer(self, lun):
+        # Reading switch lun_modify_answer.
+        if self.reading.lun_modify_answer == 'bare':
+            return {'success': True}
+        return {'success': True, 'vol_size': str(lun['size'])}
+
+    def _chap_view(self, chap):
+        # Reading switch chap_secret_in_reads.
+        view = {'password': chap['password'], 'username': chap['username']}
+        shown = self.reading.chap_secret_in_reads
+        if shown == 'masked':
+            view['password'] = self.reading.MASKED_SECRET
+        elif shown == 'omitted':
+            del view['password']
+        return view
+
     def _group_view(self, group, detail):
         if group['id'] == base.DEFAULT_GROUP_ID:
             return {'group_id': group['id'], 'group_name': group['name']}
         view = {}
         if group['chap']:
-            password = group['chap']['password']
-            # Reading switch chap_secret_in_reads.
-            if self.reading.chap_secret_in_reads == 'masked':
-                password = self.reading.MASKED_SECRET
-            view['chap'] = {'password': password,
-                            'username': group['chap']['username']}
+            view['chap'] = self._chap_view(group['chap'])
         if detail:
-            view['chap_status'] = 1 if group['chap'] else 0
+            # Reading switch chap_status.
+            if self.reading.chap_status == 'boolean':
+                view['chap_status'] = bool(group['chap'])
+            else:
+                view['chap_status'] = 1 if group['chap'] else 0
         view['group_id'] = group['id']
         view['group_name'] = group['name']
         if detail:
@@ -147,8 +197,39 @@ class Views(object):
                 'portal_name': self._portal_group['name'],
                 'owner': self._portal_group['owner']}
         if detail:
-            view['listen_ips'] = list(self._portal_group['listen_ips'])
+            view['listen_ips'] = self._listen_ips()
         return view
+
+    def _portal_address(self, portal):
+        """``(host, port)`` of a portal (``[v6]`` host, or bare)."""
+        host, port = portal.rsplit(':', 1)
+        # Reading switch ipv6_portals: 'bare' drops the brackets.
+        if host.startswith('[') and self.reading.ipv6_portals == 'bare':
+            host = host[1:-1]
+        return host, int(port)
+
+    def _listen_ips(self):
+        # Reading switch listen_ips: the shape of the portal addresses.
+        shape = self.reading.listen_ips
+        portals = [self._portal_address(p)
+                   for p in self._portal_group['listen_ips']]
+        if shape == 'objects':
+            return [{'ip': host.strip('[]'), 'port': port}
+                    for host, port in portals]
+        if shape == 'wildcard':
+            wild = '[::]' if all(':' in h for h, _p in portals) else (
+                '0.0.0.0')
+            ports = sorted({port for _h, port in portals})
+            return ['%s:%d' % (wild, port) for port in ports]
+        texts = []
+        for host, port in portals:
+            if shape == 'ip' and port == base.DEFAULT_ISCSI_PORT:
+                texts.append(host)      # the port is implied
+            else:
+                texts.append('%s:%d' % (host, port))
+        if shape == 'csv':
+            return ','.join(texts)
+        return texts
 
     def _snap_view(self, snap, bound, newest, brief=False):
         lun = self._luns[snap['vol_id']]
@@ -238,13 +319,20 @@ class Views(object):
 
     def _capacity_info(self, pool):
         usage = self._pool_usage(pool['name'])
+        avail, reserved = usage['free'], usage['provisioned']
+        # Reading switch capacity: 'example' reads the fields as the
+        # reference's example figures suggest (logical_avail ~65% of
+        # free_size, logical_reserved the bytes used by the protocols).
+        if self.reading.capacity == 'example':
+            avail = usage['free'] * 65 // 100
+            reserved = usage['consumed']
         return {
             'allocated_size': str(usage['consumed']),
             'compress_ratio': '1.00',
             'dedup_ratio': '1.00x',
             'free_size': str(usage['free']),
-            'logical_avail': str(usage['free']),
-            'logical_reserved': str(usage['provisioned']),
+            'logical_avail': str(avail),
+            'logical_reserved': str(reserved),
             'total_size': str(usage['total']),
         }, {
             'iscsi': str(usage['consumed']),

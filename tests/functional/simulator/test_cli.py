@@ -27,7 +27,7 @@ from tests.functional.simulator import base
 
 API = base.API
 READY_KEYS = {'url', 'token', 'admin_token', 'portal_group_id', 'pools',
-              'portals', 'pid'}
+              'portals', 'variants', 'pid'}
 
 
 def _command():

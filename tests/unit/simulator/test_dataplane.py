@@ -26,6 +26,7 @@ import fixtures
 import testtools
 
 from cinder_ngxstorage.simulator import dataplane as dp
+from cinder_ngxstorage.simulator.dataplane import files as dp_files
 from cinder_ngxstorage.simulator import state as st
 
 MiB = 1 << 20
@@ -127,7 +128,7 @@ class FileBackingTest(testtools.TestCase):
 
     def test_reflink_used_when_the_filesystem_can(self):
         self.files.create_lun('v1', MiB)
-        with mock.patch.object(dp.fcntl, 'ioctl') as ioctl:
+        with mock.patch.object(dp_files.fcntl, 'ioctl') as ioctl:
             self.files.snapshot_lun('v1', 's1')
         self.assertEqual(dp.FICLONE, ioctl.call_args[0][1])
         self.assertEqual('reflink', self.files.last_copy)
@@ -136,7 +137,7 @@ class FileBackingTest(testtools.TestCase):
         self.files.create_lun('v1', MiB)
         write_at(self.files.lun_path('v1'), 0, b'\x42' * 4096)
         refused = OSError(errno.EOPNOTSUPP, 'not supported')
-        with mock.patch.object(dp.fcntl, 'ioctl', side_effect=refused):
+        with mock.patch.object(dp_files.fcntl, 'ioctl', side_effect=refused):
             self.files.snapshot_lun('v1', 's1')
         self.assertEqual('sparse', self.files.last_copy)
         self.assertEqual(b'\x42' * 4096,
@@ -144,7 +145,7 @@ class FileBackingTest(testtools.TestCase):
 
     def test_failed_copy_leaves_no_file(self):
         self.files.create_lun('v1', MiB)
-        with mock.patch.object(dp, '_sparse_copy',
+        with mock.patch.object(dp_files, '_sparse_copy',
                                side_effect=OSError(errno.ENOSPC, 'full')):
             self.assertRaises(OSError, self.files.snapshot_lun, 'v1', 's1')
         self.assertEqual([], os.listdir(self.files.snap_dir))
