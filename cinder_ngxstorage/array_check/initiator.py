@@ -59,12 +59,13 @@ def inquire(portal, target_iqn, lun, initiator, chap, page):
         env['LIBISCSI_CHAP_PASSWORD'] = chap[1]
     argv = [INQ, '-i', initiator, '-e', '1', '-c', str(page), url]
     try:
-        result = subprocess.run(argv, capture_output=True, errors='replace',
-                                text=True,
+        result = subprocess.run(argv, capture_output=True,
                                 timeout=TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
         return 124, 'timed out after %d s' % TIMEOUT
-    output = result.stdout + result.stderr
+    # Binary designators: bytes, decoded here (not every subprocess
+    # module honours errors=).
+    output = (result.stdout + result.stderr).decode('utf-8', 'replace')
     if chap:
         output = output.replace(chap[1], '***')
     return result.returncode, output
