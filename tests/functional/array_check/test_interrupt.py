@@ -33,9 +33,9 @@ HELD = r'^/api/v2/snapshot/[0-9a-f]{40}$'
 
 class TestInterrupted(base.KitTestCase):
 
-    def start_held(self, sim):
-        rule = sim.faults.add(method='GET', path=HELD, phase='before',
-                              action='delay', delay=60, times=1)
+    def start_held(self, sim, method='GET', path=HELD, nth=1):
+        rule = sim.faults.add(method=method, path=path, phase='before',
+                              action='delay', delay=60, times=1, nth=nth)
         proc = base.kit_process(sim, self.journal)
         self.addCleanup(_reap, proc)
         deadline = time.monotonic() + 60
@@ -88,6 +88,24 @@ class TestInterrupted(base.KitTestCase):
             status, doc = base.run_kit(sim, self.journal)
             self.assertEqual(report.OK, status)
             self.assertEqual([], doc['variants'])
+            self.assert_clean(sim)
+
+    def test_sigkill_with_many_mapped_luns(self):
+        # Held at the second Add LUN of the maxlun probe: dozens of LUNs
+        # mapped, and targets the listed scsi_id does not address (the
+        # journal has their ids), LUNs unmapped by scsi_lunid.
+        names = ['target-id-not-scsi-id', 'lun-ids-are-scsi-lunids']
+        with base.make_simulator(names) as sim:
+            proc = self.start_held(sim, 'PUT', r'^/api/v2/iscsi_target/lun/',
+                                   nth=5)
+            proc.kill()
+            proc.communicate(timeout=60)
+            sim.faults.clear()
+            mapped = sum(len(target['luns']) for target in _luns(
+                sim.state.dump()['targets']))
+            self.assertGreater(mapped, 10)
+            status, text = base.run_kit(sim, self.journal, '--cleanup-only')
+            self.assertEqual(report.OK, status, text)
             self.assert_clean(sim)
 
     def test_other_objects_untouched(self):
