@@ -36,6 +36,12 @@ def driver_says(finding):
                             in zip(finding.detected, rows))
 
 
+def unsafe(findings):
+    """Keys of the findings whose driver row is UNSAFE (or unknown)."""
+    return [finding.key for finding in findings
+            if driver_says(finding)[0] == driver_table.UNSAFE]
+
+
 def exit_status(findings):
     """0 when the driver is safe under every finding, else 1."""
     for finding in findings:
@@ -94,6 +100,8 @@ def render(findings, verdict, leftover=None, problems=(), login=()):
     out.append('')
     out.append('variants matched: %s' % (' '.join(sorted(verdict))
                                          or '(none: the strict reading)'))
+    risky = unsafe(findings)
+    out.append('unsafe for the driver: %s' % (', '.join(risky) or 'nothing'))
     if leftover:
         out.append('LEFT ON THE ARRAY: %s' % json.dumps(leftover))
     else:
@@ -111,6 +119,7 @@ def as_json(findings, verdict, status, leftover=None, problems=(),
         entry.update({'driver_level': level, 'driver': text})
         rows.append(entry)
     return json.dumps({'findings': rows, 'variants': sorted(verdict),
+                       'unsafe': unsafe(findings),
                        'exit_status': status, 'leftover': leftover or {},
                        'problems': list(problems), 'login': list(login)},
                       indent=2, sort_keys=True)

@@ -47,6 +47,8 @@ class TestDriverTable(testtools.TestCase):
         self.assertEqual(report.OK, report.exit_status([safe, hidden]))
         self.assertEqual(report.UNSAFE, report.exit_status([safe, unsafe]))
         self.assertEqual(report.UNSAFE, report.exit_status([unknown]))
+        self.assertEqual(['b', 'c'], report.unsafe([safe, unsafe, unknown,
+                                                    hidden]))
 
     def test_lines_come_from_the_registry(self):
         finding = probes.Finding('a', 'x', ['conflict-400', 'conflict-422'])
@@ -60,6 +62,7 @@ class TestDriverTable(testtools.TestCase):
         self.assertIn('[listen-csv]', text)
         self.assertIn('fails: listen-csv: InvalidResponse', text)
         self.assertIn('variants matched: listen-csv', text)
+        self.assertIn('unsafe for the driver: nothing', text)
         self.assertIn('nothing left on the array', text)
 
 
