@@ -179,10 +179,10 @@ def _run(args, api, say):
         status = report.ERROR
     if args.json:
         print(report.as_json(checker.findings, verdict, status, left,
-                             problems, login))
+                             problems, login, checker.facts.get('array')))
     else:
         print(report.render(checker.findings, verdict, left, problems,
-                            login))
+                            login, checker.facts.get('array')))
         print('exit status %d' % status)
     return status
 

@@ -143,7 +143,15 @@ class Checker(object):
         if quantity:
             body['quantity'] = quantity
         answer = self.call('POST', '/lun/', body)
-        self.must(answer, 'LUN create %s' % name)
+        if answer.refused and quantity:
+            # No "quantity" on this array: one create a LUN.
+            del body['quantity']
+            for index in range(1, quantity + 1):
+                body['name'] = '%s_%d' % (name, index)
+                self.must(self.call('POST', '/lun/', body),
+                          'LUN create %s' % body['name'])
+        else:
+            self.must(answer, 'LUN create %s' % name)
         found = []
         for item in self.must(self.call('GET', '/lun/'), 'LUN list'):
             if (isinstance(item, dict) and
@@ -230,6 +238,10 @@ class Checker(object):
         self.facts['portal_group_id'] = str(chosen['id'])
         info = self.must(self.call('GET', '/status/system_info'),
                          'system info') or {}
+        self.facts['array'] = ' '.join(
+            '%s %s' % (key, info.get(key)) for key in (
+                'product', 'app_version', 'os_version')
+            if isinstance(info, dict) and info.get(key) is not None)
         maxlun = info.get('maxlun')
         self.facts['maxlun_raw'] = maxlun
         try:

@@ -62,9 +62,12 @@ def _wrap(text, width):
     return lines
 
 
-def render(findings, verdict, leftover=None, problems=(), login=()):
+def render(findings, verdict, leftover=None, problems=(), login=(),
+           array=''):
     """The report as text."""
     out = []
+    if array:
+        out.append('array: %s' % array)
     widths = (22, 16, 34, 44)
     header = ('assumption', 'reference lines', 'what the array did',
               'what the driver will do')
@@ -110,7 +113,7 @@ def render(findings, verdict, leftover=None, problems=(), login=()):
 
 
 def as_json(findings, verdict, status, leftover=None, problems=(),
-            login=()):
+            login=(), array=''):
     """The report as a JSON document (``--json``)."""
     rows = []
     for finding in findings:
@@ -119,7 +122,7 @@ def as_json(findings, verdict, status, leftover=None, problems=(),
         entry.update({'driver_level': level, 'driver': text})
         rows.append(entry)
     return json.dumps({'findings': rows, 'variants': sorted(verdict),
-                       'unsafe': unsafe(findings),
+                       'unsafe': unsafe(findings), 'array': array,
                        'exit_status': status, 'leftover': leftover or {},
                        'problems': list(problems), 'login': list(login)},
                       indent=2, sort_keys=True)

@@ -94,10 +94,24 @@ class TestVerdicts(base.KitTestCase):
             self.assertEqual(report.UNSAFE, status)
             self.assertIn('variants matched: chap-masked', text)
             self.assertIn('exit status 1', text)
+            self.assertIn('array: product H2000G2 app_version 2.4.1', text)
             self.assertNotIn(sim.token, text)
             prefix = re.search(r'ngxchk[0-9a-f]{6}', text).group(0)
             secret = ('Kit%s' % prefix[-9:])[:16]
             self.assertNotIn(secret, text)
+            self.assert_clean(sim)
+
+    def test_array_without_quantity(self):
+        # The third LUN create is the maxlun probe's (quantity): refused,
+        # the kit makes the LUNs one by one.
+        with base.make_simulator(['maxlun-per-array']) as sim:
+            sim.faults.add(method='POST', path=r'^/api/v2/lun/?$', nth=3,
+                           action='status', status=400)
+            _status, doc = base.run_kit(sim, self.journal)
+            self.assertEqual(['maxlun-per-array'], doc['variants'])
+            self.assertEqual([], doc['problems'])
+            self.assertGreater(len([r for r in sim.requests
+                                    if r['op_id'] == 'lun.create']), 60)
             self.assert_clean(sim)
 
     def test_what_the_kit_cannot_tell(self):
