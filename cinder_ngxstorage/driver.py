@@ -25,6 +25,7 @@ import functools
 import ipaddress
 import os
 import re
+import time
 
 from cinder.common import constants
 from cinder import coordination
@@ -46,6 +47,7 @@ from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
 from cinder_ngxstorage import records
+from cinder_ngxstorage import refusals
 from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
@@ -54,6 +56,11 @@ LOG = logging.getLogger(__name__)
 # deleted, its origin may be collectable.
 CLONE_LOCATION = 'ngxstorage:clone'
 CLONE_INTERNAL_PREFIX = 'ngxstorage:clone:internal:'
+
+# Deferred deletions are also collected with the statistics, at most once
+# per interval and at most COLLECT_LIMIT deletions per run (bounded work).
+COLLECT_INTERVAL = 600.0
+COLLECT_LIMIT = 20
 
 # Endpoints whose permission the driver checks at start-up. Reads are
 # probed as they are; writes with a request the array must refuse as
@@ -64,6 +71,7 @@ _PERMISSION_PROBES = (
     ('lun.list', lambda c: c.list_luns()),
     ('lun.detail', lambda c: c.get_lun('x')),
     ('snapshot.list', lambda c: c.list_snapshots(vol_id='x')),
+    ('snapshot.detail', lambda c: c.get_snapshot('x')),
     ('snapshot.delete_all', lambda c: c.delete_all_snapshots('x')),
     ('lun.detail_list', lambda c: c.list_luns_detail()),
     ('snapshot.detail_list', lambda c: c.list_snapshots_detail(vol_id='x')),
@@ -96,6 +104,11 @@ _PERMISSION_PROBES = (
 
 def _hint(err):
     """What an operator can do about a client error."""
+    if refusals.is_refusal(err):
+        reason = refusals.classify(err)
+        return _('Refused (%(reason)s). %(hint)s') % {
+            'reason': refusals.describe(reason),
+            'hint': refusals.operator_hint(reason)}
     if isinstance(err, ngx_exc.AuthenticationFailed):
         return _('The array rejected the API key (missing, unknown or '
                  'expired): set a valid ngxstorage_api_token.')
@@ -198,6 +211,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         # Whether the licence has datareduce (compression, deduplication);
         # read at start-up.
         self.datareduce = True
+        # When the statistics next collect deferred deletions.
+        self._next_collection = None
 
     @staticmethod
     def get_driver_options():
@@ -308,8 +323,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]])
         self.deferred = deferred.DeferredDeletions(
             self.client, conf.ngxstorage_pools[0])
-        with array_errors(_('collect deferred deletions')):
-            self.deferred.collect()
+        # Best effort: a registry that cannot be made (full first pool, a
+        # key that may not create it there, a 5xx) never stops the
+        # service; collection runs again with the statistics.
+        self._collect_deferred()
+        self._next_collection = time.monotonic() + COLLECT_INTERVAL
         self._collect_leftovers()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
                  '%(portals)s, maxlun %(maxlun)s.',
@@ -457,10 +475,14 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         try:
             return records.created_lun_id(self.client.create_lun(
                 pool, name, size_gb, thin_provision=thin, **properties))
-        except (ngx_exc.Conflict,) + answers.UNCERTAIN as err:
-            # The array may have made it although we saw no answer, or a
-            # retried create finds its own LUN: adopt it by name if it is
-            # what we asked for; anything else is a real error.
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            # The array may have made it although we saw no answer (or an
+            # answer without the new vol_id), or a retried create finds
+            # its own LUN: adopt it by name if it is what we asked for. A
+            # refusal for a known other reason (no space, pool offline,
+            # licence) is a real error.
+            if not answers.may_have_created(err):
+                raise
             vol_id = self._adoptable_lun(name, pool, size_gb)
             if vol_id is None:
                 raise
@@ -532,27 +554,86 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 self._delete_internal_snapshot(snap.id)
 
     def _delete_lun(self, volume, vol_id, unmapped=False):
+        deferred_lun = False
         try:
             deferred.delete_lun_and_free_snapshots(self.client, vol_id)
         except ngx_exc.NotFound:
             LOG.warning('LUN %(vol)s of volume %(id)s is gone already.',
                         {'vol': vol_id, 'id': volume.id})
-        except ngx_exc.Conflict:
-            # Still mapped (a force delete) or snapshots with clones.
+        except refusals.REFUSED as err:
+            # Only dependents (mappings of a force delete, snapshots with
+            # clones) defer a deletion; words the driver does not know are
+            # checked against the LUN's state; anything else (pool
+            # offline, licence...) fails: Cinder keeps the volume, as the
+            # array keeps the LUN.
+            reason = refusals.classify(err)
+            if reason not in (refusals.HAS_DEPENDENTS, refusals.UNKNOWN):
+                raise
             if not unmapped and self._is_mapped(vol_id) and \
                     self._unmap_everywhere(vol_id):
                 self._delete_lun(volume, vol_id, unmapped=True)
                 return
-            self.deferred.defer_lun(vol_id)
+            if reason == refusals.UNKNOWN and not self._has_snapshots(
+                    vol_id):
+                raise
+            self._defer(self.deferred.defer_lun, vol_id)
+            deferred_lun = True
         else:
             LOG.info('Deleted LUN %(vol)s of volume %(id)s.',
                      {'vol': vol_id, 'id': volume.id})
         location = volume.provider_location or ''
         if location.startswith(CLONE_INTERNAL_PREFIX):
-            self._delete_internal_snapshot(
-                location[len(CLONE_INTERNAL_PREFIX):])
-        if location.startswith(CLONE_LOCATION):
-            self.deferred.collect()
+            snap_id = location[len(CLONE_INTERNAL_PREFIX):]
+            if deferred_lun:
+                # The clone stays (it waits for its own dependents): its
+                # origin snapshot must not be asked to go, since an array
+                # that cascades would take the clone and what depends on
+                # it with it.
+                self._defer(self.deferred.defer_snapshot, snap_id)
+            else:
+                self._delete_internal_snapshot(snap_id)
+        if location.startswith(CLONE_LOCATION) and not deferred_lun:
+            self._collect_deferred()
+
+    def _has_snapshots(self, vol_id):
+        """Whether the LUN has snapshots (one listing)."""
+        try:
+            return bool(records.SnapshotList.from_answer(
+                self.client.list_snapshots(vol_id=vol_id)))
+        except ngx_exc.NotFound:
+            return False
+
+    def _defer(self, record, object_id):
+        """Record a deferred deletion; best effort.
+
+        A registry that cannot be made or written for a lasting reason
+        (full pool, a key that may not create it there, a 5xx while
+        creating it) must not turn the user's delete into error_deleting:
+        the object stays on the array, named after its Cinder object, and
+        the log says so. A transient failure to add the marker to an
+        existing registry fails the delete, which a retry completes.
+        """
+        try:
+            record(object_id)
+        except ngx_exc.NGXStorageError as err:
+            if not deferred.registry_unusable(err):
+                # Transient or not understood: fail, so that the user's
+                # retry records it (success now would leave the object
+                # on the array unrecorded).
+                raise
+            LOG.error('Could not record %(id)s in the deferred-deletion '
+                      'registry (%(err)s): it waits for its dependents and '
+                      'must then be deleted by hand.',
+                      {'id': object_id, 'err': err})
+
+    def _collect_deferred(self, limit=None):
+        """Collect deferred deletions; best effort, never raises."""
+        try:
+            return self.deferred.collect(limit=limit)
+        except ngx_exc.NGXStorageError as err:
+            LOG.warning('Could not collect deferred deletions (%s); '
+                        'they are tried again later.', err)
+            return 0
 
     def _is_mapped(self, vol_id):
         mapped = records.Lun.from_answer(
@@ -560,12 +641,34 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         return True if mapped is None else mapped  # None: the targets tell.
 
     def _delete_internal_snapshot(self, snap_id):
+        self._delete_snapshot_or_defer(snap_id)
+
+    def _delete_snapshot_or_defer(self, snap_id):
+        """Delete a snapshot, or defer it while it has clones.
+
+        Returns 'deleted', 'gone' or 'deferred'. Only a refusal that says
+        the snapshot has dependents (or unknown words when the snapshot's
+        detail shows clones) defers; any other refusal raises.
+        """
         try:
-            self.client.delete_snapshot(snap_id)
+            deferred.delete_confirmed(
+                self.client.delete_snapshot(snap_id),
+                lambda: self.client.get_snapshot(snap_id),
+                'snapshot %s' % snap_id)
         except ngx_exc.NotFound:
-            pass
-        except ngx_exc.Conflict:
-            self.deferred.defer_snapshot(snap_id)
+            return 'gone'
+        except refusals.REFUSED as err:
+            reason = refusals.classify(err)
+            if reason == refusals.UNKNOWN:
+                reason = (refusals.HAS_DEPENDENTS
+                          if deferred.snapshot_has_clones(self.client,
+                                                          snap_id)
+                          else reason)
+            if reason != refusals.HAS_DEPENDENTS:
+                raise
+            self._defer(self.deferred.defer_snapshot, snap_id)
+            return 'deferred'
+        return 'deleted'
 
     def _unmap_everywhere(self, vol_id):
         """Remove vol_id from every target; True if it was mapped."""
@@ -632,7 +735,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         try:
             vol_id = records.cloned_lun_id(
                 self.client.clone_snapshot(snap_id, name))
-        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            if not answers.may_have_created(err):
+                raise
             vol_id = self._adoptable_lun(name, self._pool_of(volume),
                                          origin_size)
             if vol_id is None:
@@ -667,7 +772,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         try:
             return records.created_snapshot_id(
                 self.client.create_snapshot(name, vol_id))
-        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            if not answers.may_have_created(err):
+                raise
             # A lost answer or a retry: adopt our own snapshot by name.
             snap = records.SnapshotList.from_answer(
                 self.client.list_snapshots(vol_id=vol_id)).by_name(name)
@@ -694,13 +801,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 LOG.warning('Snapshot %s has no array snapshot: nothing to '
                             'delete.', snapshot.id)
                 return
-            try:
-                self.client.delete_snapshot(snap_id)
-            except ngx_exc.NotFound:
+            if self._delete_snapshot_or_defer(snap_id) == 'gone':
                 LOG.warning('Snapshot %s is gone from the array already.',
                             snapshot.id)
-            except ngx_exc.Conflict:
-                self.deferred.defer_snapshot(snap_id)
 
     def _snapshot_by_name(self, snapshot):
         """snap_id of a snapshot whose create failed, found by its name."""
@@ -728,10 +831,15 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                           % {'id': volume.id, 'snap': snapshot.id}):
             try:
                 self.client.restore_snapshot(self._snapshot_id(snapshot))
-            except ngx_exc.Conflict as err:
+            except refusals.REFUSED as err:
                 # Newer array snapshots (clone sources, scheduled ones)
                 # exist: the array cannot roll back past them. Cinder then
-                # copies the snapshot's data instead.
+                # copies the snapshot's data instead. A refusal for another
+                # reason (pool offline, licence) fails as it is.
+                if refusals.classify(err) not in (
+                        refusals.NEWER_SNAPSHOTS, refusals.HAS_DEPENDENTS,
+                        refusals.UNKNOWN):
+                    raise
                 LOG.warning('Volume %(id)s cannot be rolled back in place '
                             '(%(err)s); Cinder will copy the snapshot.',
                             {'id': volume.id, 'err': err})
@@ -957,6 +1065,21 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     # -- stats ----------------------------------------------------------
 
+    def _periodic_collection(self):
+        """Collect deferred deletions now and then; never raises.
+
+        Deletions that wait for a dependent outside Cinder's view (a clone
+        deleted on the array by hand), or whose collection failed, are
+        tried again here, bounded to COLLECT_LIMIT per run.
+        """
+        if self.deferred is None or self._next_collection is None:
+            return
+        now = time.monotonic()
+        if now < self._next_collection:
+            return
+        self._next_collection = now + COLLECT_INTERVAL
+        self._collect_deferred(limit=COLLECT_LIMIT)
+
     def _update_volume_stats(self):
         """One call: /status/capacity; the rest is configuration."""
         conf = self.configuration
@@ -964,6 +1087,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             capacity = self.client.get_capacity()
             pools_capacity = [records.PoolCapacity.from_answer(capacity, name)
                               for name in conf.ngxstorage_pools]
+        self._periodic_collection()
         ratio = volume_utils.get_max_over_subscription_ratio(
             conf.max_over_subscription_ratio, supports_auto=False)
         pools = []

@@ -35,6 +35,7 @@ from oslo_log import log as logging
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import records
+from cinder_ngxstorage import refusals
 
 LOG = logging.getLogger(__name__)
 
@@ -194,9 +195,11 @@ class HostExports:
             self.client.add_auth_group_iqn(
                 entry.group_id, initiator, _alias(entry.host),
                 self.group_owner)
-        except ngx_exc.Conflict:
+        except refusals.REFUSED as err:
             # Added already (an earlier answer was lost, another service
             # did it) or held by another group: the group tells which.
+            if refusals.classify(err) not in _MAYBE_DONE:
+                raise
             fresh = self._read_group(entry.host, entry.group_id)
             if initiator not in fresh.iqns:
                 raise
@@ -208,9 +211,11 @@ class HostExports:
         try:
             group_id = records.created_group_id(
                 self.client.create_auth_group(name, self.group_owner))
-        except ngx_exc.Conflict:
+        except refusals.REFUSED as err:
             # It exists already (made by another service or before a
             # restart): adopt what the array holds.
+            if refusals.classify(err) not in _MAYBE_DONE:
+                raise
             entry = self._read_host(host)
             if entry is None or entry.group_id is None:
                 raise
@@ -247,9 +252,13 @@ class HostExports:
                 try:
                     added = self.client.add_target_luns(
                         target.target_id, [vol_id], owner)
-                except ngx_exc.Conflict:
+                except refusals.REFUSED as err:
                     # Full (other services added LUNs) or already mapped:
-                    # the target's detail tells which.
+                    # the target's detail tells which. Other reasons
+                    # (controller, licence, pool offline) fail.
+                    if refusals.classify(err) not in _MAYBE_DONE + (
+                            refusals.TARGET_FULL, refusals.LIMIT):
+                        raise
                     fresh = self._read_target(target.target_id)
                     entry.targets[target.target_id] = fresh
                     if vol_id in fresh.luns:
@@ -260,7 +269,15 @@ class HostExports:
                 break
             if added is None:
                 continue  # Full: the next target, or a new one.
-            target.luns.update(records.lun_map(added))
+            mapped = records.lun_map(added)
+            if vol_id not in mapped:
+                # An answer without the new mapping (or keyed by another
+                # id kind): the LUN number must be the one the initiator
+                # will see, so it comes from the target as read.
+                fresh = self._read_target(target.target_id)
+                entry.targets[target.target_id] = fresh
+                return fresh, _lun_number(fresh, vol_id, 'Add LUN')
+            target.luns.update(mapped)
             return target, _lun_number(target, vol_id, 'Add LUN')
         return self._new_target(entry, vol_id, owner)
 
@@ -273,18 +290,35 @@ class HostExports:
             created = self.client.create_target(
                 name, entry.group_id, self.portal_group_id, owner,
                 lun_ids=[vol_id])
-        except ngx_exc.Conflict:
+        except refusals.REFUSED as err:
+            if refusals.classify(err) not in _MAYBE_DONE:
+                raise
             # The name exists: our view of the host is stale.
             self.forget(entry.host)
             raise _StaleView(message='target %s exists already' % name,
                              method='POST', path='/api/v2/target/iscsi/',
                              status=409)
         target = self._created_target(
-            records.CreatedTarget.from_answer(created), name, owner, vol_id)
+            self._created_record(created, name), name, owner, vol_id)
         entry.targets[target.target_id] = target
         LOG.info('Created target %(name)s for host %(host)s.',
                  {'name': name, 'host': entry.host})
         return target, _lun_number(target, vol_id, 'target create')
+
+    def _created_record(self, created, name):
+        """The id and LUN map a target create answered.
+
+        The reference says the create "returns an empty object": an
+        answer without the id is looked up by name (one listing).
+        """
+        try:
+            return records.CreatedTarget.from_answer(created)
+        except ngx_exc.InvalidResponse:
+            found = records.TargetList.from_answer(
+                self.client.list_targets()).by_name(name)
+            if found is None:
+                raise
+            return records.CreatedTarget(found.id, records.lun_map({}))
 
     def _created_target(self, created, name, owner, vol_id):
         """The target a create answered; read back only when needed.
@@ -367,7 +401,20 @@ class HostExports:
                 return None
             target.luns = fresh.luns
             return target.luns
-        target.luns = records.lun_map(result)
+        if not records.has_lun_map(result):
+            # The answer does not list the LUNs left: the unmap is
+            # confirmed by one read of the target.
+            try:
+                fresh = self._read_target(target.target_id)
+            except ngx_exc.NotFound:
+                return None
+            target.luns = fresh.luns
+        else:
+            target.luns = records.lun_map(result)
+        if vol_id in target.luns:
+            raise ngx_exc.RequestFailed(
+                'LUN %s is still mapped in target %s after Remove LUN was '
+                'answered' % (vol_id, target.name))
         return target.luns
 
     def _delete_target(self, entry, target):
@@ -381,7 +428,7 @@ class HostExports:
             self.client.delete_target(target.target_id)
         except ngx_exc.NotFound:
             pass
-        except ngx_exc.Conflict:
+        except refusals.REFUSED:
             # LUNs were added meanwhile: keep it.
             entry.targets[target.target_id] = self._read_target(
                 target.target_id)
@@ -405,7 +452,7 @@ class HostExports:
             self.client.delete_auth_group(entry.group_id)
         except ngx_exc.NotFound:
             pass
-        except ngx_exc.Conflict:
+        except refusals.REFUSED:
             # Still bound to a target we did not know of: read again.
             self.forget(entry.host)
             return
@@ -456,7 +503,7 @@ class HostExports:
         try:
             self.client.delete_target(target_id)
             removed += 1
-        except (ngx_exc.NotFound, ngx_exc.Conflict):
+        except (ngx_exc.NotFound,) + refusals.REFUSED:
             return removed
         except ngx_exc.NGXStorageError as err:
             LOG.warning('Could not remove the empty target %(id)s '
@@ -471,7 +518,7 @@ class HostExports:
         try:
             self.client.delete_auth_group(group_id)
             return 1
-        except (ngx_exc.NotFound, ngx_exc.Conflict):
+        except (ngx_exc.NotFound,) + refusals.REFUSED:
             return 0
         except ngx_exc.NGXStorageError as err:
             LOG.warning('Could not remove the auth group %(id)s (%(err)s); '
@@ -529,6 +576,11 @@ class HostExports:
             if target_id in entry.targets or (
                     group_id and entry.group_id == group_id):
                 self.forget(entry.host)
+
+
+# Refusals after which what was asked may be done already (by an earlier
+# request whose answer was lost, or another service): read and see.
+_MAYBE_DONE = (refusals.ALREADY_EXISTS, refusals.UNKNOWN)
 
 
 def _lun_number(target, vol_id, call):

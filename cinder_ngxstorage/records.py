@@ -176,6 +176,15 @@ class _Listing(tuple):
         return self.by_name(name) is not None
 
 
+def says_success(data):
+    """Whether an answer says ``success`` true (1, "true"...).
+
+    The client already turns ``success`` false into an error; an answer
+    without ``success`` (``{}``, no body) confirms nothing.
+    """
+    return isinstance(data, dict) and _flag(data.get('success'))
+
+
 # -- LUNs ------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -374,6 +383,11 @@ def lun_map(data, what='the target LUNs'):
     luns = _optional_list(_object(data, what), 'luns', what)
     return {require_id(lun.get('vol_id'), 'vol_id in ' + what):
             _required_int(lun, 'lun_number', what) for lun in luns}
+
+
+def has_lun_map(data):
+    """Whether a target answer carries its ``luns`` at all."""
+    return isinstance(data, dict) and isinstance(data.get('luns'), list)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -258,19 +258,34 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
             {'luns': []},  # the permission probe
             {'luns': [{'snap_name': marker, 'snap_id': 'm1'}]},
             {'luns': []}]
+        # The marked snapshot's clones are read before it is deleted.
+        self.client.list_snapshots_detail.return_value = {'luns': [
+            {'snap_id': SNAP_ID, 'binded': 0}]}
         self.client.delete_snapshot.side_effect = None
+        self.client.delete_snapshot.return_value = {'success': True}
         self.drv.check_for_setup_error()
         self.assertEqual([mock.call(SNAP_ID), mock.call('m1')],
                          [c for c in self.client.delete_snapshot.mock_calls
                           if c.args[0] in (SNAP_ID, 'm1')])
 
     def test_deferred_collection_failure(self):
-        """A failing collection at start is an API error naming it."""
+        """A failing collection at start is logged; the service starts."""
         self.client.list_snapshots.side_effect = fakes.error(
             ngx_exc.ServerError, 'boom', 500)
-        err = self.assertRaises(exception.VolumeBackendAPIException,
-                                self.drv.check_for_setup_error)
-        self.assertIn('collect deferred deletions', str(err))
+        self.drv.check_for_setup_error()
+        self.assertIn('Could not collect deferred deletions',
+                      self.logger.output)
+        self.assertIsNotNone(self.drv.exports)
+
+    def test_registry_not_creatable(self):
+        """A full first pool (no registry) does not stop the service."""
+        self.client.create_lun.side_effect = fakes.error(
+            ngx_exc.Conflict, 'not enough space in pool pool1 for LUN '
+            'cinder-deferred-delete: 1 bytes needed, 0 free', 409)
+        self.drv.check_for_setup_error()
+        self.assertIn('Could not collect deferred deletions',
+                      self.logger.output)
+        self.assertIn('not enough space', self.logger.output)
 
     def _unreachable(self, exc):
         self.client.get_system_info.side_effect = exc
@@ -715,11 +730,66 @@ class DeleteVolumeTestCase(fakes.DriverTestCase):
         self.assertIn('san_ip', str(err))
 
     def test_deferral_error(self):
-        """Recording a deferral that fails is an API error."""
+        """A deferral that cannot be recorded is logged; the delete is done.
+
+        The LUN waits for its dependents either way; the user's delete
+        must not end in error_deleting because the registry failed.
+        """
         self.client.delete_lun.side_effect = fakes.error(
             ngx_exc.Conflict, 'snapshots with clones', 409)
         self.client.create_snapshot.side_effect = fakes.error(
             ngx_exc.PermissionDenied, 'forbidden', 403)
+        self.drv.delete_volume(self.vol)
+        self.assertIn('must then be deleted by hand', self.logger.output)
+
+    def test_refusal_for_another_reason_is_not_deferred(self):
+        """Only "has dependents" defers: a pool offline fails loudly."""
+        for cls, status in ((ngx_exc.Conflict, 409),
+                            (ngx_exc.ValidationFailed, 422),
+                            (ngx_exc.RequestFailed, 200)):
+            self.client.reset_mock()
+            self.client.delete_lun.side_effect = fakes.error(
+                cls, 'pool pool1 is OFFLINE', status)
+            err = self.assertRaises(exception.VolumeBackendAPIException,
+                                    self.drv.delete_volume, self.vol)
+            self.assertIn('pool offline', str(err))
+            self.assertIn('repair it', str(err))
+            self.client.create_snapshot.assert_not_called()
+
+    def test_unknown_refusal_without_dependents_fails(self):
+        """Unknown words and no snapshot, no mapping: not deferred."""
+        self.client.delete_lun.side_effect = fakes.error(
+            ngx_exc.Conflict, 'operation failed', 409)
+        self.client.get_lun.return_value = {'vol_id': VOL_ID,
+                                            'protocols': {'iscsi': None}}
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          self.drv.delete_volume, self.vol)
+        self.client.create_snapshot.assert_not_called()
+
+    def test_delete_all_not_used_when_snapshots_have_clones(self):
+        """A snapshot with clones: freed one by one, never "delete all"."""
+        self.client.delete_lun.side_effect = fakes.error(
+            ngx_exc.Conflict, 'LUN cv-x has 2 snapshot(s)', 409)
+        self.client.list_snapshots_detail.return_value = {'luns': [
+            {'snap_id': 'b' * 40, 'binded': 1},
+            {'snap_id': 'c' * 40, 'binded': '0'}]}
+        self.drv.delete_volume(self.vol)
+        self.client.delete_all_snapshots.assert_not_called()
+        self.client.delete_snapshot.assert_called_once_with('c' * 40)
+        self.client.create_snapshot.assert_called_once_with(
+            naming.deferred_lun_marker(VOL_ID), fakes.REGISTRY_ID)
+
+    def test_delete_without_success_is_confirmed(self):
+        """An answer that does not say success: one read confirms."""
+        self.client.delete_lun.return_value = {}
+        self.client.get_lun.side_effect = fakes.error(
+            ngx_exc.NotFound, 'no LUN', 404)
+        self.drv.delete_volume(self.vol)
+        self.client.get_lun.assert_called_once_with(VOL_ID)
+
+    def test_delete_answered_but_lun_still_there(self):
+        """The read finds the LUN: the delete is not reported done."""
+        self.client.delete_lun.return_value = {}
         self.assertRaises(exception.VolumeBackendAPIException,
                           self.drv.delete_volume, self.vol)
 
