@@ -33,6 +33,7 @@ from cinder import exception
 from cinder.i18n import _
 from cinder import interface
 from cinder.volume import driver
+from cinder.volume import driver_utils as volume_utils_driver
 from cinder.volume.drivers.san import san
 from cinder.volume import volume_utils
 from oslo_log import log as logging
@@ -156,6 +157,46 @@ def array_errors(action):
             'action': action, 'err': err, 'hint': _hint(err)}
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg.strip()) from err
+
+
+class ChapSecrets(object):
+    """Hosts' CHAP secrets in Cinder's driver_initiator_data.
+
+    Keyed by the host's auth group name (one secret per host and array).
+    A database failure is logged and read as "not known": the driver then
+    relies on what the array shows.
+    """
+
+    KEY = 'chap_secret'
+
+    def __init__(self, utils):
+        self._utils = utils
+
+    def get(self, group_name):
+        """The kept secret of a host's group, or None."""
+        try:
+            data = self._utils.get_driver_initiator_data(group_name)
+        except Exception as err:
+            LOG.warning('Could not read the kept CHAP secret of %(g)s: '
+                        '%(err)s', {'g': group_name,
+                                    'err': type(err).__name__})
+            return None
+        for item in data or ():
+            if item['key'] == self.KEY:
+                return item['value']
+        return None
+
+    def put(self, group_name, secret):
+        """Keep secret unless one is kept already; return the kept one."""
+        try:
+            if self._utils.insert_driver_initiator_data(
+                    group_name, self.KEY, secret):
+                return secret
+        except Exception as err:
+            LOG.warning('Could not keep the CHAP secret of %(g)s: %(err)s',
+                        {'g': group_name, 'err': type(err).__name__})
+            return secret
+        return self.get(group_name) or secret
 
 
 def _run_host_locked(key, func):
@@ -320,7 +361,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self._raise_setup_problems(problems)
         self.exports = exports.HostExports(
             self.client, self.portal_group_id, conf.ngxstorage_chap,
-            self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]])
+            self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]],
+            secrets=self._chap_secrets())
         self.deferred = deferred.DeferredDeletions(
             self.client, conf.ngxstorage_pools[0])
         # Best effort: a registry that cannot be made (full first pool, a
@@ -333,6 +375,19 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                  '%(portals)s, maxlun %(maxlun)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
                   'maxlun': self.maxlun})
+
+    def _chap_secrets(self):
+        """The backend's store of CHAP secrets, or None without a database.
+
+        Kept in Cinder's driver_initiator_data (as Pure does), which every
+        cinder-volume service of the deployment reads, under a namespace
+        of the array (san_ip): backends sharing an array share the hosts'
+        auth groups, so they share the secrets too.
+        """
+        if self.db is None:
+            return None
+        return ChapSecrets(volume_utils_driver.VolumeDriverUtils(
+            'ngxstorage:%s' % self.configuration.san_ip, self.db))
 
     def _collect_leftovers(self):
         """Remove host objects interrupted operations left; best effort."""

@@ -98,8 +98,13 @@ class HostExports:
     """Builds, finds and tears down the per-host export objects."""
 
     def __init__(self, client, portal_group_id, use_chap, maxlun,
-                 group_owner):
+                 group_owner, secrets=None):
         self.client = client
+        # Where every service of the backend keeps each host's CHAP
+        # secret (the driver's store in Cinder's database), or None:
+        # ``get(group_name)`` -> secret or None, ``put(group_name,
+        # secret)`` -> the secret kept (an earlier one wins).
+        self.secrets = secrets
         # Auth groups are created on one controller (the owner of the
         # first pool); the array lets a group serve targets of both.
         self.group_owner = group_owner
@@ -144,6 +149,8 @@ class HostExports:
             return None
         entry = self._read_group(host, group.id)
         entry.targets = targets
+        if self.use_chap:
+            self._keep_secret(entry)
         return entry
 
     def _read_group(self, host, group_id):
@@ -186,7 +193,7 @@ class HostExports:
             entry = self._create_group(host, entry)
         if initiator not in entry.iqns:
             self._add_iqn(entry, initiator)
-        if self.use_chap and entry.chap is None:
+        if self.use_chap and (entry.chap is None or entry.chap[1] is None):
             self._set_chap(entry)
         return entry
 
@@ -229,12 +236,44 @@ class HostExports:
         return entry
 
     def _set_chap(self, entry):
-        username = naming.chap_username(entry.host)
-        secret = generate_chap_secret()
+        """Make entry.chap the host's complete credential.
+
+        The secret handed out must be the array's. When the array has no
+        CHAP yet, or will not give its secret back (masked or omitted in
+        reads), the secret the backend's services keep for the host is
+        used: set again on the array only when the array has none (the
+        same secret again is harmless anyway). A new secret is made only
+        when none is known anywhere; it is kept before it is set, so that
+        every service hands out the same one.
+        """
+        name = naming.auth_group_name(entry.host)
+        on_array = entry.chap is not None
+        username = (entry.chap[0] if on_array and entry.chap[0]
+                    else naming.chap_username(entry.host))
+        secret = self.secrets.get(name) if self.secrets else None
+        if secret is not None and on_array:
+            entry.chap = (username, secret)
+            return
+        if secret is None:
+            secret = generate_chap_secret()
+            if self.secrets:
+                secret = self.secrets.put(name, secret)
+            if on_array:
+                LOG.warning('The array does not return the CHAP secret of '
+                            'host %s and no service of this backend kept '
+                            'it: a new one is set. Running sessions go on; '
+                            'new logins use the new secret.', entry.host)
         self.client.set_auth_group_chap(entry.group_id, username, secret,
                                         self.group_owner)
         entry.chap = (username, secret)
         LOG.info('Set CHAP credentials of host %s.', entry.host)
+
+    def _keep_secret(self, entry):
+        """Keep a secret the array showed, for when it masks it later."""
+        if (self.secrets and entry.chap is not None
+                and entry.chap[1] is not None):
+            self.secrets.put(naming.auth_group_name(entry.host),
+                             entry.chap[1])
 
     def _map_lun(self, entry, vol_id, owner):
         targets = entry.targets_of(owner)

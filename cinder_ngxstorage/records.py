@@ -501,7 +501,8 @@ class AuthGroup:
     """An auth group's detail (``GET /auth_group/{id}``).
 
     ``iqns`` maps each initiator IQN to its entry id; ``chap`` is
-    (username, secret) when CHAP is on (``chap_status`` 1), else None. The
+    (username, secret) when CHAP is on (``chap_status`` 1 or true), else
+    None; either may be None when the answer masks or omits it. The
     secret is kept out of the repr.
     """
 
@@ -523,12 +524,23 @@ class AuthGroup:
         for item in _optional_list(data, 'initiator', what):
             iqns[_required_text(item, 'iqn', what)] = _text(item, 'id')
         chap = None
-        if _flag(data.get('chap_status')) and data.get('chap'):
-            credential = _object(data['chap'], what + ' (chap)')
+        if _flag(data.get('chap_status')):
+            # CHAP is on. A firmware may mask the secret ('********'),
+            # omit it or the whole credential: the secret is then None
+            # (unknown), never the mask.
+            credential = data.get('chap') or {}
+            credential = _object(credential, what + ' (chap)')
             chap = (_text(credential, 'username'),
-                    _text(credential, 'password'))
+                    _secret(_text(credential, 'password')))
         return cls(group_id, _text(data, 'group_name'),
                    _text(data, 'owner'), _frozen(iqns), chap)
+
+
+def _secret(value):
+    """A CHAP secret as read, or None when masked or missing."""
+    if not value or not value.strip('*•xX#'):
+        return None
+    return value
 
 
 def created_group_id(data):

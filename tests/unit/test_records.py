@@ -635,10 +635,22 @@ class AuthGroupTest(ParsingTestCase):
             group = records.AuthGroup.from_answer(
                 {'chap_status': status, 'chap': chap}, 'g')
             self.assertEqual(('u', 'p' * 12) if on else None, group.chap)
+        # CHAP on without the credential: on, but nothing known of it.
         group = records.AuthGroup.from_answer({'chap_status': 1}, 'g')
-        self.assertEqual(('g', None, None, {}, None),
+        self.assertEqual(('g', None, None, {}, (None, None)),
                          (group.id, group.name, group.owner,
                           dict(group.iqns), group.chap))
+
+    def test_masked_or_omitted_secret_is_unknown(self):
+        """A masked secret is None, never the mask handed to a host."""
+        for status in (1, True, 'true'):
+            for password in ('********', '', None, '****', '•' * 8):
+                chap = {'username': 'u'}
+                if password is not None:
+                    chap['password'] = password
+                group = records.AuthGroup.from_answer(
+                    {'chap_status': status, 'chap': chap}, 'g')
+                self.assertEqual(('u', None), group.chap)
         group = records.AuthGroup.from_answer(
             {'initiator': [{'iqn': 'iqn.x'}], 'group_id': 'h'})
         self.assertEqual(('h', {'iqn.x': None}), (group.id,
