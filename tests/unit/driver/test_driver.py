@@ -19,6 +19,7 @@ branch of the driver is driven by a typed client error.
 """
 
 import ast
+import datetime
 import os
 import tempfile
 from unittest import mock
@@ -812,6 +813,40 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.client.create_snapshot.assert_called_once_with(self.name,
                                                             VOL_ID)
 
+    def test_delete_with_cinder_volumes_from_it_not_asked(self):
+        """Cinder has volumes made from it: deferred, no delete call."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.drv.db = mock.Mock()
+        with mock.patch.object(ngx_driver.objects.VolumeList, 'get_all',
+                               return_value=[self.volume()]) as get_all:
+            self.drv.delete_snapshot(snap)
+        self.assertEqual({'snapshot_id': snap.id},
+                         get_all.call_args.kwargs['filters'])
+        self.client.delete_snapshot.assert_not_called()
+        self.client.create_snapshot.assert_called_once_with(
+            naming.deferred_snapshot_marker(SNAP_ID), fakes.REGISTRY_ID)
+
+    def test_delete_refused_for_another_reason_fails(self):
+        """A licence refusal is not "has clones": not deferred."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.client.delete_snapshot.side_effect = fakes.error(
+            ngx_exc.RequestFailed, 'licence expired', 200)
+        err = self.assertRaises(exception.VolumeBackendAPIException,
+                                self.drv.delete_snapshot, snap)
+        self.assertIn('licence', str(err))
+        self.client.create_snapshot.assert_not_called()
+
+    def test_delete_unknown_words_read_the_snapshot(self):
+        """Unknown words: the snapshot's detail decides (clones: defer)."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.client.delete_snapshot.side_effect = fakes.error(
+            ngx_exc.Conflict, 'E_BUSY_42', 409)
+        self.client.get_snapshot.return_value = {'snap_id': SNAP_ID,
+                                                 'binded': 'true'}
+        self.drv.delete_snapshot(snap)
+        self.client.create_snapshot.assert_called_once_with(
+            naming.deferred_snapshot_marker(SNAP_ID), fakes.REGISTRY_ID)
+
     def test_create_lost_answer_adopts(self):
         """TransientError but the snapshot exists: adopted by name."""
         self.client.create_snapshot.side_effect = fakes.error(
@@ -1077,6 +1112,34 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
         self.assertRaises(NotImplementedError, self.drv.revert_to_snapshot,
                           self.ctx, vol, self.snapshot(vol, volume_size=1))
         self.client.modify_lun.assert_not_called()
+
+    def test_revert_pool_offline_is_not_a_fallback(self):
+        """A refusal for another reason fails; Cinder does not copy."""
+        vol = self.volume()
+        self.client.restore_snapshot.side_effect = fakes.error(
+            ngx_exc.ValidationFailed, 'pool pool1 is OFFLINE', 422)
+        err = self.assertRaises(exception.VolumeBackendAPIException,
+                                self.drv.revert_to_snapshot, self.ctx, vol,
+                                self.snapshot(vol))
+        self.assertIn('pool offline', str(err))
+
+    def test_revert_with_newer_clone_not_asked_of_the_array(self):
+        """A clone made after the snapshot: Cinder copies, no restore."""
+        vol = self.volume()
+        snap = self.snapshot(vol)
+        snap.created_at = datetime.datetime(2026, 1, 1)
+        clone = self.volume(
+            provider_location=ngx_driver.CLONE_INTERNAL_PREFIX + 'c' * 40)
+        clone.created_at = datetime.datetime(2026, 1, 2)
+        self.drv.db = mock.Mock()
+        with mock.patch.object(ngx_driver.objects.VolumeList, 'get_all',
+                               return_value=[clone]) as get_all:
+            self.assertRaises(NotImplementedError,
+                              self.drv.revert_to_snapshot, self.ctx, vol,
+                              snap)
+        self.assertEqual({'source_volid': vol.id},
+                         get_all.call_args.kwargs['filters'])
+        self.client.restore_snapshot.assert_not_called()
 
     def test_revert_error(self):
         """Another failure is an API error."""
