@@ -174,6 +174,10 @@ class ChapSecrets(object):
     def __init__(self, utils):
         self._utils = utils
 
+    def __deepcopy__(self, memo):
+        # A handle on Cinder's database, not state: copies share it.
+        return self
+
     def get(self, group_name):
         """The kept secret of a host's group, or None."""
         try:
