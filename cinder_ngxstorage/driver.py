@@ -457,6 +457,13 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         configured = self.configuration.ngxstorage_iscsi_portals
         self.portals = [_portal(p) for p in
                         (configured or detail.listen_ips)]
+        if not configured and any(_is_wildcard(p) for p in self.portals):
+            self.portals = [p for p in self.portals if not _is_wildcard(p)]
+            if not self.portals:
+                return [_('portal group %s listens on every address (a '
+                          'wildcard), which no initiator can log in to: '
+                          'set ngxstorage_iscsi_portals to the array\'s '
+                          'iSCSI addresses.') % wanted]
         if not self.portals:
             return [_('portal group %s has no portal: add one on the '
                       'array or set ngxstorage_iscsi_portals.') % wanted]
@@ -534,8 +541,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def _create_lun(self, name, pool, size_gb, thin, **properties):
         """Create a LUN, adopting one a lost response left behind."""
         try:
+            # The unit is always sent: an array that reads a bare size as
+            # MB would make a 1 GiB volume 1 MiB.
             return records.created_lun_id(self.client.create_lun(
-                pool, name, size_gb, thin_provision=thin, **properties))
+                pool, name, size_gb, sing='G', thin_provision=thin,
+                **properties))
         except refusals.REFUSED + answers.UNCERTAIN as err:
             # The array may have made it although we saw no answer (or an
             # answer without the new vol_id), or a retried create finds
@@ -574,7 +584,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                                                    'err': err})
 
     def _grow(self, vol_id, size_gb):
-        self.client.modify_lun(vol_id, size=size_gb)
+        self.client.modify_lun(vol_id, size=size_gb, sing='G')
 
     # -- volumes --------------------------------------------------------
 
@@ -1265,10 +1275,28 @@ def _gib(size_bytes):
 
 
 def _portal(text):
+    """'host:port' of a portal: port 3260 added, IPv6 in brackets."""
     text = str(text).strip()
     if text.startswith('['):
         return text if ']:' in text else text + ':3260'
-    return text if ':' in text else text + ':3260'
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text if ':' in text else text + ':3260'
+    if address.version == 6:
+        return '[%s]:3260' % text
+    return text + ':3260'
+
+
+def _is_wildcard(portal):
+    """Whether a portal listens on every address (no use to an initiator)."""
+    host = portal.rsplit(':', 1)[0].strip('[]')
+    if host == '*':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _other_attachments_on_host(volume, host):

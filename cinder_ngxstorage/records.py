@@ -584,8 +584,10 @@ class SystemInfo:
 
     @classmethod
     def from_answer(cls, data):
-        return cls(_int(_object(data, 'the system info').get('maxlun'),
-                        64))
+        # "0", a negative number or none: not a usable limit. 64 then;
+        # a target that is full sooner says so when a LUN is added.
+        maxlun = _int(_object(data, 'the system info').get('maxlun'), 64)
+        return cls(maxlun if maxlun > 0 else 64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -639,11 +641,45 @@ class PortalGroup:
     def from_answer(cls, data):
         what = 'the portal group'
         _object(data, what)
-        ips = data.get('listen_ips') or ()
-        if not isinstance(ips, (list, tuple)):
-            raise _malformed(what, 'field listen_ips is not a list')
         return cls(_id(data, 'id', what), _text(data, 'portal_name'),
-                   tuple(str(ip) for ip in ips))
+                   _listen_ips(data.get('listen_ips'), what))
+
+
+_ADDRESS_KEYS = ('ip', 'address', 'addr', 'host', 'listen_ip', 'ip_address')
+
+
+def _listen_ips(value, what):
+    """``listen_ips`` as 'ip' / 'ip:port' / '[v6]:port' strings.
+
+    The reference never shows its items (API-NOTES 11): a list of strings,
+    of objects (``{"ip": ..., "port": ...}``), or one string of addresses
+    separated by commas or spaces are all read.
+    """
+    if not value:
+        return ()
+    if isinstance(value, str):
+        value = value.replace(',', ' ').split()
+    if not isinstance(value, (list, tuple)):
+        raise _malformed(what, 'field listen_ips is not a list')
+    found = []
+    for item in value:
+        if isinstance(item, dict):
+            address = next((str(item[k]) for k in _ADDRESS_KEYS
+                            if item.get(k) not in (None, '')), None)
+            if address is None:
+                raise _malformed(what, 'a listen_ips item has no address')
+            port = _int(item.get('port'))
+            if port:
+                if ':' in address and not address.startswith('['):
+                    address = '[%s]' % address
+                address = '%s:%d' % (address, port)
+            found.append(address)
+        elif isinstance(item, (str, int)) and not isinstance(item, bool):
+            found.extend(str(item).replace(',', ' ').split())
+        else:
+            raise _malformed(what, 'a listen_ips item is a %s'
+                             % type(item).__name__)
+    return tuple(found)
 
 
 class PortalGroupList(_Listing):

@@ -373,6 +373,22 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
         self.assertIn('no portal', msg)
         self.assertIn('ngxstorage_iscsi_portals', msg)
 
+    def test_listen_ips_bare_ipv6_and_wildcards(self):
+        """A bare IPv6 gets brackets; wildcard addresses are dropped."""
+        self.client.get_portal_group.return_value['listen_ips'] = [
+            '2001:db8::7', '0.0.0.0:3260', '[::]:3260', '192.0.2.9']
+        self.drv.check_for_setup_error()
+        self.assertEqual(['[2001:db8::7]:3260', '192.0.2.9:3260'],
+                         self.drv.portals)
+
+    def test_listen_ips_only_wildcard(self):
+        """Only a wildcard: refused, naming ngxstorage_iscsi_portals."""
+        self.client.get_portal_group.return_value['listen_ips'] = [
+            '0.0.0.0:3260']
+        msg = self._error()
+        self.assertIn('wildcard', msg)
+        self.assertIn('ngxstorage_iscsi_portals', msg)
+
     def test_portal_group_without_portals_but_configured(self):
         """Configured portals make an empty portal group usable."""
         self.client.get_portal_group.return_value['listen_ips'] = []
@@ -485,7 +501,7 @@ class CreateVolumeTestCase(fakes.DriverTestCase):
         update = self.drv.create_volume(self.vol)
         self.assertEqual(VOL_ID, update['provider_id'])
         self.client.create_lun.assert_called_once_with(
-            'pool1', self.name, 2, thin_provision='on')
+            'pool1', self.name, 2, sing='G', thin_provision='on')
         self.assertEqual(1, len(self.client.mock_calls))
 
     def test_create_uses_name_id(self):
@@ -503,7 +519,7 @@ class CreateVolumeTestCase(fakes.DriverTestCase):
         self.client.create_lun.return_value = {'luns': [{'vol_id': VOL_ID}]}
         self.drv.create_volume(vol)
         self.client.create_lun.assert_called_once_with(
-            'pool2', ANY, 1, thin_provision='off')
+            'pool2', ANY, 1, sing='G', thin_provision='off')
 
     def test_host_without_pool_uses_first_pool(self):
         """A host without #pool falls back to the first pool."""
@@ -963,7 +979,8 @@ class CloneTestCase(fakes.DriverTestCase):
     def test_from_snapshot_bigger(self):
         """A bigger volume: the clone is grown to its size."""
         self.drv.create_volume_from_snapshot(self._new(3), self.snap)
-        self.client.modify_lun.assert_called_once_with(CLONE_ID, size=3)
+        self.client.modify_lun.assert_called_once_with(
+            CLONE_ID, size=3, sing='G')
 
     def test_from_snapshot_grow_fails_no_orphan(self):
         """Grow fails: the clone is deleted, then the error raised."""
@@ -1024,7 +1041,8 @@ class CloneTestCase(fakes.DriverTestCase):
     def test_cloned_volume_bigger(self):
         """A bigger clone is grown."""
         self.drv.create_cloned_volume(self._new(4), self.src)
-        self.client.modify_lun.assert_called_once_with(CLONE_ID, size=4)
+        self.client.modify_lun.assert_called_once_with(
+            CLONE_ID, size=4, sing='G')
 
     def test_cloned_volume_clone_fails_removes_snapshot(self):
         """The clone fails: the internal snapshot is removed."""
@@ -1072,7 +1090,8 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
     def test_extend(self):
         """The LUN is resized to the new size in GiB."""
         self.drv.extend_volume(self.volume(size=1), 5)
-        self.client.modify_lun.assert_called_once_with(VOL_ID, size=5)
+        self.client.modify_lun.assert_called_once_with(
+            VOL_ID, size=5, sing='G')
 
     def test_extend_error(self):
         """A refused resize is an API error naming size and volume."""
@@ -1101,7 +1120,7 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
         snap = self.snapshot(vol, volume_size=1)
         self.drv.revert_to_snapshot(self.ctx, vol, snap)
         self.assertEqual([mock.call.restore_snapshot(SNAP_ID),
-                          mock.call.modify_lun(VOL_ID, size=3)],
+                          mock.call.modify_lun(VOL_ID, size=3, sing='G')],
                          self.client.mock_calls)
 
     def test_revert_conflict_falls_back(self):
