@@ -437,6 +437,7 @@ class HostExports:
             try:
                 fresh = self._read_target(target.target_id)
             except ngx_exc.NotFound:
+                self._confirm_not_exported(target, vol_id)
                 return None
             target.luns = fresh.luns
             return target.luns
@@ -455,6 +456,28 @@ class HostExports:
                 'LUN %s is still mapped in target %s after Remove LUN was '
                 'answered' % (vol_id, target.name))
         return target.luns
+
+    def _confirm_not_exported(self, target, vol_id):
+        """The target is not found by its id: check the LUN's exports.
+
+        An array whose paths take another id than the ``scsi_id`` its
+        listings show answers 404 for a target that is still there; a
+        detach must not then be reported done while the LUN is mapped.
+        The LUN's detail names the targets that export it (one read, only
+        on this path).
+        """
+        try:
+            lun = records.Lun.from_answer(self.client.get_lun(vol_id),
+                                          vol_id)
+        except ngx_exc.NotFound:
+            return  # No LUN, no mapping.
+        names = {n.strip() for n in lun.exported_to.replace(',', ' ')
+                 .split()}
+        if target.name in names or (target.iqn and target.iqn in names):
+            raise ngx_exc.RequestFailed(
+                'LUN %s is still exported by target %s, which the array '
+                'does not find by its id %s' % (vol_id, target.name,
+                                                target.target_id))
 
     def _delete_target(self, entry, target):
         """Remove an emptied target; a failure leaves it for later.

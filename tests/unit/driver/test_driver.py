@@ -1392,6 +1392,44 @@ class ConnectionTestCase(fakes.DriverTestCase):
         self.assertEqual([mock.call(fakes.lock_name(host=fakes.HOST))],
                          self.locks.mock_calls)
 
+    def test_detach_answer_without_remaining_luns_reads_target(self):
+        """Remove LUN answers no map: one read confirms the unmap."""
+        drv = self._attached_driver()
+        self.client.remove_target_luns.return_value = {'success': True}
+        self.client.get_target.return_value = fakes.target_detail()
+        self.client.get_target.return_value['luns'] = [
+            {'vol_id': 'b' * 40, 'lun_number': '1'}]
+        drv.terminate_connection(self.volume(), self.connector())
+        self.client.get_target.assert_called_once_with(fakes.TARGET_ID)
+        self.client.delete_target.assert_not_called()
+
+    def test_detach_not_done_while_still_mapped(self):
+        """The answer (or the read) still lists the LUN: an error."""
+        drv = self._attached_driver()
+        self.client.remove_target_luns.return_value = {
+            'luns': [{'vol_id': VOL_ID, 'lun_number': '0'}]}
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          drv.terminate_connection, self.volume(),
+                          self.connector())
+        self.client.delete_target.assert_not_called()
+
+    def test_detach_target_not_found_by_id_but_exporting(self):
+        """404 by id while the LUN names the target: not reported done."""
+        drv = self._attached_driver()
+        self.client.remove_target_luns.side_effect = fakes.error(
+            ngx_exc.NotFound, 'no target', 404)
+        self.client.get_target.side_effect = fakes.error(
+            ngx_exc.NotFound, 'no target', 404)
+        self.client.get_lun.return_value = {
+            'vol_id': VOL_ID, 'protocols': {
+                'iscsi': naming.target_name(fakes.HOST, '1', 0)}}
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          drv.terminate_connection, self.volume(),
+                          self.connector())
+        self.client.get_lun.return_value = {
+            'vol_id': VOL_ID, 'protocols': {'iscsi': None}}
+        drv.terminate_connection(self.volume(), self.connector())
+
     def test_detach_keeps_target_with_other_luns(self):
         """Other LUNs remain: target and group are kept."""
         drv = self._attached_driver()
