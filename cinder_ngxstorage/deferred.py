@@ -38,6 +38,7 @@ that some have clones.
 
 from oslo_log import log as logging
 
+from cinder_ngxstorage import answers
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import records
@@ -101,11 +102,11 @@ class DeferredDeletions:
             LOG.info('Created the deferred-deletion registry LUN %s.',
                      vol_id)
             return vol_id
-        except refusals.REFUSED as err:
-            if refusals.classify(err) not in (refusals.ALREADY_EXISTS,
-                                              refusals.UNKNOWN):
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            if not answers.may_have_created(err):
                 raise  # No space, pool offline...: nothing was made.
-        # It exists (made by another service): the array has no lookup by
+        # It exists (made by another service, or by this request when its
+        # answer was lost or lacked the id): the array has no lookup by
         # name, so this is one listing per service start.
         lun = records.LunList.from_answer(self.client.list_luns()).by_name(
             naming.DEFERRED_REGISTRY_LUN)
