@@ -14,7 +14,7 @@
 """The driver's lifecycle under other readings of the reference.
 
 Each test class runs the same lifecycle (create, snapshot, volume from
-snapshot, clone, extend, attach on two services, detach, revert, delete
+snapshot, clone, attach on two services, detach, revert, extend, delete
 with dependents, collection) against the simulator under one reading
 (``Reading.variant``), and checks the simulator's *state*, never the
 driver's view: no mapping after a detach, no object after a delete,
@@ -264,10 +264,6 @@ class ReadingLifecycleMixin(object):
         v3.update(drv.create_cloned_volume(v3, v1))
         self.known(v3)
 
-        drv.extend_volume(v1, 3)
-        v1.size = 3  # as Cinder records it
-        self.assertEqual(3 * 1024 ** 3, int(self.lun(v1)['vol_size']))
-
         # Attach on this service and on another one (cold cache): the
         # LUN numbers and CHAP credentials are the array's.
         conn = self.connector('compute-1')
@@ -296,6 +292,9 @@ class ReadingLifecycleMixin(object):
         self.cinder_db.remove(v3)
         self.assertIsNone(self.lun(v3))
         drv.revert_to_snapshot(self.ctx, v1, s1)
+        self.assertEqual(1024 ** 3, int(self.lun(v1)['vol_size']))
+        drv.extend_volume(v1, 3)
+        v1.size = 3  # as Cinder records it
         self.assertEqual(3 * 1024 ** 3, int(self.lun(v1)['vol_size']))
 
         # Deletes with dependents: Cinder is told done, the array keeps
