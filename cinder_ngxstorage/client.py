@@ -221,6 +221,18 @@ def _is_false(value):
     return False
 
 
+def _answers_failure(data):
+    """Whether a 200 answer (a JSON object) says the request failed.
+
+    ``success`` false (in any spelling), or, without any ``success``, a
+    non-empty ``error`` or ``errors``: an array that reports failures in
+    another field than ``success`` must not be read as having succeeded.
+    """
+    if 'success' in data:
+        return _is_false(data['success'])
+    return bool(data.get('error') or data.get('errors'))
+
+
 def _text_excerpt(raw, limit=_MESSAGE_CHARS):
     """A short readable excerpt of a non-JSON body (HTML tags removed)."""
     text = raw.decode('utf-8', 'replace') if isinstance(raw, bytes) else raw
@@ -230,17 +242,45 @@ def _text_excerpt(raw, limit=_MESSAGE_CHARS):
     return text
 
 
-def _array_message(data):
-    """The array's own words from a decoded error body, if any."""
+# Where an array may put its words in an error body, most specific first
+# (the reference documents no error body: API-NOTES 3).
+_MESSAGE_KEYS = ('message', 'error', 'errors', 'msg', 'detail', 'details',
+                 'reason', 'error_message', 'description', 'warning')
+
+
+def _words(value):
+    """Text of a message field: a string, a list of them, or an object."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (list, tuple)):
+        return '; '.join(filter(None, (_words(item) for item in value)))
+    if isinstance(value, dict):
+        found = _array_message(value, whole=False)
+        return found or json.dumps(redaction.mask_data(value))
+    if value is None or isinstance(value, bool):
+        return ''
+    return str(value)
+
+
+def _array_message(data, whole=True):
+    """The array's own words from a decoded error body, if any.
+
+    The words may sit in any of _MESSAGE_KEYS, as a string, a list
+    (``"errors": ["..."]``) or an object (``"error": {"message": ...}``).
+    Without any, the whole (masked) body, so nothing is lost.
+    """
     if isinstance(data, dict):
-        for key in ('message', 'error', 'msg', 'detail', 'warning',
-                    'reason'):
+        for key in _MESSAGE_KEYS:
             value = data.get(key)
             if value:
-                if not isinstance(value, str):
-                    value = json.dumps(value)
-                return value
+                text = _words(value)
+                if text:
+                    return text[:_MESSAGE_CHARS]
+        if not whole:
+            return None
         return json.dumps(redaction.mask_data(data))[:_MESSAGE_CHARS]
+    if isinstance(data, (list, tuple)) and data:
+        return _words(data)[:_MESSAGE_CHARS] or None
     if isinstance(data, str) and data:
         return data
     return None
@@ -655,8 +695,7 @@ class NGXStorageClient(object):
                             len(raw), _text_excerpt(raw)),
                     method, path, status=status, request_sent=True,
                     secrets=secrets)
-            if isinstance(data, dict) and _is_false(data.get('success',
-                                                             True)):
+            if isinstance(data, dict) and _answers_failure(data):
                 raise self._error(
                     exception.RequestFailed,
                     _array_message(data) or 'the array answered success '

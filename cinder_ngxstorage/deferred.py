@@ -25,17 +25,52 @@ internal, never exported LUN named ``cinder-deferred-delete`` (the
 visible to any administrator on the array and to every cinder-volume
 service. Garbage collection tries to delete each recorded object (a 404
 means someone did it already) and drops the marker when the object is gone;
-it runs after a clone is deleted and when the driver starts. The registry
-LUN itself is kept (it is 1 MiB, thin).
+it runs after a clone is deleted, when the driver starts and periodically
+with the statistics. The registry LUN itself is kept (it is 1 MiB, thin).
+
+The driver never relies on the array to refuse a destructive call: an
+array that cascades (a snapshot delete that takes its clones, a "delete
+all snapshots" that takes those with clones) would destroy volumes Cinder
+still has. So a marked snapshot is deleted only when a read shows it has
+no clones, and a LUN's snapshots are freed one by one when a listing shows
+that some have clones.
 """
 
 from oslo_log import log as logging
 
+from cinder_ngxstorage import answers
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import records
+from cinder_ngxstorage import refusals
 
 LOG = logging.getLogger(__name__)
+
+
+class RegistryUnavailable(ngx_exc.NGXStorageError):
+    """The registry LUN could not be created or found.
+
+    A full first pool, a key that may not create LUNs there, a pool
+    offline, a 5xx: deferring is then impossible for now, which must
+    neither stop the service nor fail a user's delete.
+    """
+
+    default_message = 'the deferred-deletion registry is unavailable'
+
+
+def registry_unusable(err):
+    """Whether err means the registry cannot take a marker for now.
+
+    No registry, a key that may not write there, or a refusal for a
+    lasting reason (no space, snapshot limit, pool offline, licence). A
+    transient failure or unknown words are not: the caller fails and the
+    user's retry records the deletion.
+    """
+    if isinstance(err, (RegistryUnavailable, ngx_exc.PermissionDenied)):
+        return True
+    return refusals.is_refusal(err) and refusals.classify(err) in (
+        refusals.NO_SPACE, refusals.LIMIT, refusals.POOL_OFFLINE,
+        refusals.LICENCE)
 
 
 class DeferredDeletions:
@@ -49,7 +84,14 @@ class DeferredDeletions:
     def registry_id(self):
         """vol_id of the registry LUN, created on first use."""
         if self._registry_id is None:
-            self._registry_id = self._find_or_create_registry()
+            try:
+                self._registry_id = self._find_or_create_registry()
+            except ngx_exc.NGXStorageError as err:
+                raise RegistryUnavailable(
+                    'the deferred-deletion registry LUN %s cannot be '
+                    'created or found in pool %s: %s'
+                    % (naming.DEFERRED_REGISTRY_LUN, self.registry_pool,
+                       err)) from err
         return self._registry_id
 
     def _find_or_create_registry(self):
@@ -60,9 +102,11 @@ class DeferredDeletions:
             LOG.info('Created the deferred-deletion registry LUN %s.',
                      vol_id)
             return vol_id
-        except ngx_exc.Conflict:
-            pass
-        # It exists (made by another service): the array has no lookup by
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            if not answers.may_have_created(err):
+                raise  # No space, pool offline...: nothing was made.
+        # It exists (made by another service, or by this request when its
+        # answer was lost or lacked the id): the array has no lookup by
         # name, so this is one listing per service start.
         lun = records.LunList.from_answer(self.client.list_luns()).by_name(
             naming.DEFERRED_REGISTRY_LUN)
@@ -78,7 +122,7 @@ class DeferredDeletions:
             try:
                 self.client.create_snapshot(marker, self.registry_id())
                 return
-            except ngx_exc.Conflict:
+            except refusals.REFUSED:
                 # Marked already (a retry, a lost answer), or refused
                 # (snapshot limit, no space): only the registry tells.
                 if marker in self.markers():
@@ -107,30 +151,49 @@ class DeferredDeletions:
         return records.SnapshotList.from_answer(self.client.list_snapshots(
             vol_id=self.registry_id())).ids_by_name()
 
-    def collect(self):
+    def collect(self, limit=None):
         """Delete every recorded object that has no dependents any more.
 
         Deleting one object can free another (a LUN waits for its
         snapshot, which waited for a clone that was itself a deferred LUN),
-        so passes repeat while they make progress. Returns the number of
+        so passes repeat while they make progress, at most ``limit``
+        deletions when given (bounded work for periodic runs). Each pass
+        with snapshot markers reads the snapshots' details once: a
+        snapshot with clones is not asked to go. Returns the number of
         objects deleted.
         """
         deleted = 0
         progress = True
-        while progress:
+        while progress and (limit is None or deleted < limit):
             progress = False
-            for marker, marker_id in sorted(self.markers().items()):
-                if self._try_delete(marker):
+            markers = self.markers()
+            bound = self._snapshots_with_clones(markers)
+            for marker, marker_id in sorted(markers.items()):
+                if limit is not None and deleted >= limit:
+                    break
+                if self._try_delete(marker, bound):
                     self._drop_marker(marker_id)
                     deleted += 1
                     progress = True
         return deleted
 
-    def _try_delete(self, marker):
+    def _snapshots_with_clones(self, markers):
+        """snap_ids with clones, read once when a snapshot is marked."""
+        if not any(m.startswith(naming.DEFERRED_SNAPSHOT_PREFIX)
+                   for m in markers):
+            return set()
+        return {snap.id for snap in records.SnapshotList.from_answer(
+            self.client.list_snapshots_detail()) if snap.has_clones}
+
+    def _try_delete(self, marker, bound=frozenset()):
         try:
             if marker.startswith(naming.DEFERRED_SNAPSHOT_PREFIX):
-                self.client.delete_snapshot(
-                    marker[len(naming.DEFERRED_SNAPSHOT_PREFIX):])
+                snap_id = marker[len(naming.DEFERRED_SNAPSHOT_PREFIX):]
+                if snap_id in bound:
+                    return False  # Its clones are still there.
+                delete_confirmed(self.client.delete_snapshot(snap_id),
+                                 lambda: self.client.get_snapshot(snap_id),
+                                 'snapshot %s' % snap_id)
             elif marker.startswith(naming.DEFERRED_LUN_PREFIX):
                 vol_id = marker[len(naming.DEFERRED_LUN_PREFIX):]
                 delete_lun_and_free_snapshots(self.client, vol_id)
@@ -140,7 +203,11 @@ class DeferredDeletions:
                 return False
         except ngx_exc.NotFound:
             return True
-        except ngx_exc.Conflict:
+        except refusals.REFUSED as err:
+            # Still waiting (dependents), or refused for another reason:
+            # either way the marker stays and a later run tries again.
+            LOG.debug('%(marker)s stays deferred: %(err)s',
+                      {'marker': marker, 'err': err})
             return False
         LOG.info('Deleted %s after its last dependent went.', marker)
         return True
@@ -152,18 +219,55 @@ class DeferredDeletions:
             pass
 
 
+def delete_confirmed(answer, read, what):
+    """Check that a delete the array answered did delete.
+
+    An answer that says ``success`` true is the confirmation (the strict
+    reading: no extra call). Otherwise (``{}``, no body, a body without
+    ``success``) one read must answer 404; if the object is still there,
+    RequestFailed.
+    """
+    if records.says_success(answer):
+        return
+    try:
+        read()
+    except ngx_exc.NotFound:
+        return
+    raise ngx_exc.RequestFailed(
+        '%s is still on the array after its delete was answered' % what)
+
+
+def snapshot_has_clones(client, snap_id):
+    """Whether the snapshot's detail says it has clones (one read)."""
+    try:
+        return records.Snapshot.from_answer(
+            client.get_snapshot(snap_id)).has_clones
+    except ngx_exc.NotFound:
+        return False
+
+
 def delete_lun_and_free_snapshots(client, vol_id):
     """Delete a LUN, first removing its snapshots that have no clones.
 
     An array-side snapshot schedule of the LUN is deleted with it.
-    Raises Conflict when snapshots with clones remain (the LUN must wait),
-    NotFound when the LUN is gone already.
+    Raises a refusal that classifies as has-dependents when snapshots with
+    clones remain (the LUN must wait), NotFound when the LUN is gone
+    already, and any other refusal as it is.
+
+    The first call is the delete (one call for a LUN without snapshots,
+    the common case). After a refusal, one listing of the LUN's snapshots
+    decides how to free them: "delete all" only when none has clones (an
+    array that reads "delete all" as "and their clones" would otherwise
+    destroy volumes), else one delete per snapshot without clones.
     """
     try:
-        client.delete_lun(vol_id)
+        delete_confirmed(client.delete_lun(vol_id),
+                         lambda: client.get_lun(vol_id), 'LUN %s' % vol_id)
         return
-    except ngx_exc.Conflict:
-        pass
+    except refusals.REFUSED as err:
+        if refusals.classify(err) not in (refusals.HAS_DEPENDENTS,
+                                          refusals.UNKNOWN):
+            raise
     # What blocks the delete: an array-side snapshot schedule (the array
     # refuses to delete a LUN that has one; it goes with the LUN, as it
     # would go on snapshotting a deleted volume), internal clone sources
@@ -173,5 +277,22 @@ def delete_lun_and_free_snapshots(client, vol_id):
         client.delete_snapshot_schedule(vol_id)
     except ngx_exc.NotFound:
         pass
-    client.delete_all_snapshots(vol_id)
-    client.delete_lun(vol_id)
+    snaps = records.SnapshotList.from_answer(
+        client.list_snapshots_detail(vol_id=vol_id))
+    with_clones = [snap for snap in snaps if snap.has_clones]
+    if not with_clones:
+        client.delete_all_snapshots(vol_id)
+    else:
+        for snap in snaps:
+            if snap.has_clones:
+                continue
+            try:
+                client.delete_snapshot(snap.id)
+            except ngx_exc.NotFound:
+                pass
+        raise ngx_exc.Conflict(
+            'LUN %s has %d snapshot(s) with clones'
+            % (vol_id, len(with_clones)),
+            method='DELETE', path='/api/v2/lun/%s' % vol_id)
+    delete_confirmed(client.delete_lun(vol_id),
+                     lambda: client.get_lun(vol_id), 'LUN %s' % vol_id)

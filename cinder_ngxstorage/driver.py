@@ -25,13 +25,17 @@ import functools
 import ipaddress
 import os
 import re
+import time
 
 from cinder.common import constants
+from cinder import context as cinder_context
 from cinder import coordination
 from cinder import exception
 from cinder.i18n import _
 from cinder import interface
+from cinder import objects
 from cinder.volume import driver
+from cinder.volume import driver_utils as volume_utils_driver
 from cinder.volume.drivers.san import san
 from cinder.volume import volume_utils
 from oslo_log import log as logging
@@ -46,6 +50,7 @@ from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
 from cinder_ngxstorage import records
+from cinder_ngxstorage import refusals
 from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
@@ -54,6 +59,11 @@ LOG = logging.getLogger(__name__)
 # deleted, its origin may be collectable.
 CLONE_LOCATION = 'ngxstorage:clone'
 CLONE_INTERNAL_PREFIX = 'ngxstorage:clone:internal:'
+
+# Deferred deletions are also collected with the statistics, at most once
+# per interval and at most COLLECT_LIMIT deletions per run (bounded work).
+COLLECT_INTERVAL = 600.0
+COLLECT_LIMIT = 20
 
 # Endpoints whose permission the driver checks at start-up. Reads are
 # probed as they are; writes with a request the array must refuse as
@@ -64,6 +74,7 @@ _PERMISSION_PROBES = (
     ('lun.list', lambda c: c.list_luns()),
     ('lun.detail', lambda c: c.get_lun('x')),
     ('snapshot.list', lambda c: c.list_snapshots(vol_id='x')),
+    ('snapshot.detail', lambda c: c.get_snapshot('x')),
     ('snapshot.delete_all', lambda c: c.delete_all_snapshots('x')),
     ('lun.detail_list', lambda c: c.list_luns_detail()),
     ('snapshot.detail_list', lambda c: c.list_snapshots_detail(vol_id='x')),
@@ -96,6 +107,11 @@ _PERMISSION_PROBES = (
 
 def _hint(err):
     """What an operator can do about a client error."""
+    if refusals.is_refusal(err):
+        reason = refusals.classify(err)
+        return _('Refused (%(reason)s). %(hint)s') % {
+            'reason': refusals.describe(reason),
+            'hint': refusals.operator_hint(reason)}
     if isinstance(err, ngx_exc.AuthenticationFailed):
         return _('The array rejected the API key (missing, unknown or '
                  'expired): set a valid ngxstorage_api_token.')
@@ -143,6 +159,50 @@ def array_errors(action):
             'action': action, 'err': err, 'hint': _hint(err)}
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg.strip()) from err
+
+
+class ChapSecrets(object):
+    """Hosts' CHAP secrets in Cinder's driver_initiator_data.
+
+    Keyed by the host's auth group name (one secret per host and array).
+    A database failure is logged and read as "not known": the driver then
+    relies on what the array shows.
+    """
+
+    KEY = 'chap_secret'
+
+    def __init__(self, utils):
+        self._utils = utils
+
+    def __deepcopy__(self, memo):
+        # A handle on Cinder's database, not state: copies share it.
+        return self
+
+    def get(self, group_name):
+        """The kept secret of a host's group, or None."""
+        try:
+            data = self._utils.get_driver_initiator_data(group_name)
+        except Exception as err:
+            LOG.warning('Could not read the kept CHAP secret of %(g)s: '
+                        '%(err)s', {'g': group_name,
+                                    'err': type(err).__name__})
+            return None
+        for item in data or ():
+            if item['key'] == self.KEY:
+                return item['value']
+        return None
+
+    def put(self, group_name, secret):
+        """Keep secret unless one is kept already; return the kept one."""
+        try:
+            if self._utils.insert_driver_initiator_data(
+                    group_name, self.KEY, secret):
+                return secret
+        except Exception as err:
+            LOG.warning('Could not keep the CHAP secret of %(g)s: %(err)s',
+                        {'g': group_name, 'err': type(err).__name__})
+            return secret
+        return self.get(group_name) or secret
 
 
 def _run_host_locked(key, func):
@@ -198,6 +258,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         # Whether the licence has datareduce (compression, deduplication);
         # read at start-up.
         self.datareduce = True
+        # When the statistics next collect deferred deletions.
+        self._next_collection = None
 
     @staticmethod
     def get_driver_options():
@@ -305,16 +367,33 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self._raise_setup_problems(problems)
         self.exports = exports.HostExports(
             self.client, self.portal_group_id, conf.ngxstorage_chap,
-            self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]])
+            self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]],
+            secrets=self._chap_secrets())
         self.deferred = deferred.DeferredDeletions(
             self.client, conf.ngxstorage_pools[0])
-        with array_errors(_('collect deferred deletions')):
-            self.deferred.collect()
+        # Best effort: a registry that cannot be made (full first pool, a
+        # key that may not create it there, a 5xx) never stops the
+        # service; collection runs again with the statistics.
+        self._collect_deferred()
+        self._next_collection = time.monotonic() + COLLECT_INTERVAL
         self._collect_leftovers()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
                  '%(portals)s, maxlun %(maxlun)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
                   'maxlun': self.maxlun})
+
+    def _chap_secrets(self):
+        """The backend's store of CHAP secrets, or None without a database.
+
+        Kept in Cinder's driver_initiator_data (as Pure does), which every
+        cinder-volume service of the deployment reads, under a namespace
+        of the array (san_ip): backends sharing an array share the hosts'
+        auth groups, so they share the secrets too.
+        """
+        if self.db is None:
+            return None
+        return ChapSecrets(volume_utils_driver.VolumeDriverUtils(
+            'ngxstorage:%s' % self.configuration.san_ip, self.db))
 
     def _collect_leftovers(self):
         """Remove host objects interrupted operations left; best effort."""
@@ -378,6 +457,13 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         configured = self.configuration.ngxstorage_iscsi_portals
         self.portals = [_portal(p) for p in
                         (configured or detail.listen_ips)]
+        if not configured and any(_is_wildcard(p) for p in self.portals):
+            self.portals = [p for p in self.portals if not _is_wildcard(p)]
+            if not self.portals:
+                return [_('portal group %s listens on every address (a '
+                          'wildcard), which no initiator can log in to: '
+                          'set ngxstorage_iscsi_portals to the array\'s '
+                          'iSCSI addresses.') % wanted]
         if not self.portals:
             return [_('portal group %s has no portal: add one on the '
                       'array or set ngxstorage_iscsi_portals.') % wanted]
@@ -455,12 +541,19 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def _create_lun(self, name, pool, size_gb, thin, **properties):
         """Create a LUN, adopting one a lost response left behind."""
         try:
+            # The unit is always sent: an array that reads a bare size as
+            # MB would make a 1 GiB volume 1 MiB.
             return records.created_lun_id(self.client.create_lun(
-                pool, name, size_gb, thin_provision=thin, **properties))
-        except (ngx_exc.Conflict,) + answers.UNCERTAIN as err:
-            # The array may have made it although we saw no answer, or a
-            # retried create finds its own LUN: adopt it by name if it is
-            # what we asked for; anything else is a real error.
+                pool, name, size_gb, sing='G', thin_provision=thin,
+                **properties))
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            # The array may have made it although we saw no answer (or an
+            # answer without the new vol_id), or a retried create finds
+            # its own LUN: adopt it by name if it is what we asked for. A
+            # refusal for a known other reason (no space, pool offline,
+            # licence) is a real error.
+            if not answers.may_have_created(err):
+                raise
             vol_id = self._adoptable_lun(name, pool, size_gb)
             if vol_id is None:
                 raise
@@ -491,7 +584,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                                                    'err': err})
 
     def _grow(self, vol_id, size_gb):
-        self.client.modify_lun(vol_id, size=size_gb)
+        self.client.modify_lun(vol_id, size=size_gb, sing='G')
 
     # -- volumes --------------------------------------------------------
 
@@ -532,27 +625,86 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 self._delete_internal_snapshot(snap.id)
 
     def _delete_lun(self, volume, vol_id, unmapped=False):
+        deferred_lun = False
         try:
             deferred.delete_lun_and_free_snapshots(self.client, vol_id)
         except ngx_exc.NotFound:
             LOG.warning('LUN %(vol)s of volume %(id)s is gone already.',
                         {'vol': vol_id, 'id': volume.id})
-        except ngx_exc.Conflict:
-            # Still mapped (a force delete) or snapshots with clones.
+        except refusals.REFUSED as err:
+            # Only dependents (mappings of a force delete, snapshots with
+            # clones) defer a deletion; words the driver does not know are
+            # checked against the LUN's state; anything else (pool
+            # offline, licence...) fails: Cinder keeps the volume, as the
+            # array keeps the LUN.
+            reason = refusals.classify(err)
+            if reason not in (refusals.HAS_DEPENDENTS, refusals.UNKNOWN):
+                raise
             if not unmapped and self._is_mapped(vol_id) and \
                     self._unmap_everywhere(vol_id):
                 self._delete_lun(volume, vol_id, unmapped=True)
                 return
-            self.deferred.defer_lun(vol_id)
+            if reason == refusals.UNKNOWN and not self._has_snapshots(
+                    vol_id):
+                raise
+            self._defer(self.deferred.defer_lun, vol_id)
+            deferred_lun = True
         else:
             LOG.info('Deleted LUN %(vol)s of volume %(id)s.',
                      {'vol': vol_id, 'id': volume.id})
         location = volume.provider_location or ''
         if location.startswith(CLONE_INTERNAL_PREFIX):
-            self._delete_internal_snapshot(
-                location[len(CLONE_INTERNAL_PREFIX):])
-        if location.startswith(CLONE_LOCATION):
-            self.deferred.collect()
+            snap_id = location[len(CLONE_INTERNAL_PREFIX):]
+            if deferred_lun:
+                # The clone stays (it waits for its own dependents): its
+                # origin snapshot must not be asked to go, since an array
+                # that cascades would take the clone and what depends on
+                # it with it.
+                self._defer(self.deferred.defer_snapshot, snap_id)
+            else:
+                self._delete_internal_snapshot(snap_id)
+        if location.startswith(CLONE_LOCATION) and not deferred_lun:
+            self._collect_deferred()
+
+    def _has_snapshots(self, vol_id):
+        """Whether the LUN has snapshots (one listing)."""
+        try:
+            return bool(records.SnapshotList.from_answer(
+                self.client.list_snapshots(vol_id=vol_id)))
+        except ngx_exc.NotFound:
+            return False
+
+    def _defer(self, record, object_id):
+        """Record a deferred deletion; best effort.
+
+        A registry that cannot be made or written for a lasting reason
+        (full pool, a key that may not create it there, a 5xx while
+        creating it) must not turn the user's delete into error_deleting:
+        the object stays on the array, named after its Cinder object, and
+        the log says so. A transient failure to add the marker to an
+        existing registry fails the delete, which a retry completes.
+        """
+        try:
+            record(object_id)
+        except ngx_exc.NGXStorageError as err:
+            if not deferred.registry_unusable(err):
+                # Transient or not understood: fail, so that the user's
+                # retry records it (success now would leave the object
+                # on the array unrecorded).
+                raise
+            LOG.error('Could not record %(id)s in the deferred-deletion '
+                      'registry (%(err)s): it waits for its dependents and '
+                      'must then be deleted by hand.',
+                      {'id': object_id, 'err': err})
+
+    def _collect_deferred(self, limit=None):
+        """Collect deferred deletions; best effort, never raises."""
+        try:
+            return self.deferred.collect(limit=limit)
+        except ngx_exc.NGXStorageError as err:
+            LOG.warning('Could not collect deferred deletions (%s); '
+                        'they are tried again later.', err)
+            return 0
 
     def _is_mapped(self, vol_id):
         mapped = records.Lun.from_answer(
@@ -560,12 +712,34 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         return True if mapped is None else mapped  # None: the targets tell.
 
     def _delete_internal_snapshot(self, snap_id):
+        self._delete_snapshot_or_defer(snap_id)
+
+    def _delete_snapshot_or_defer(self, snap_id):
+        """Delete a snapshot, or defer it while it has clones.
+
+        Returns 'deleted', 'gone' or 'deferred'. Only a refusal that says
+        the snapshot has dependents (or unknown words when the snapshot's
+        detail shows clones) defers; any other refusal raises.
+        """
         try:
-            self.client.delete_snapshot(snap_id)
+            deferred.delete_confirmed(
+                self.client.delete_snapshot(snap_id),
+                lambda: self.client.get_snapshot(snap_id),
+                'snapshot %s' % snap_id)
         except ngx_exc.NotFound:
-            pass
-        except ngx_exc.Conflict:
-            self.deferred.defer_snapshot(snap_id)
+            return 'gone'
+        except refusals.REFUSED as err:
+            reason = refusals.classify(err)
+            if reason == refusals.UNKNOWN:
+                reason = (refusals.HAS_DEPENDENTS
+                          if deferred.snapshot_has_clones(self.client,
+                                                          snap_id)
+                          else reason)
+            if reason != refusals.HAS_DEPENDENTS:
+                raise
+            self._defer(self.deferred.defer_snapshot, snap_id)
+            return 'deferred'
+        return 'deleted'
 
     def _unmap_everywhere(self, vol_id):
         """Remove vol_id from every target; True if it was mapped."""
@@ -632,7 +806,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         try:
             vol_id = records.cloned_lun_id(
                 self.client.clone_snapshot(snap_id, name))
-        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            if not answers.may_have_created(err):
+                raise
             vol_id = self._adoptable_lun(name, self._pool_of(volume),
                                          origin_size)
             if vol_id is None:
@@ -667,7 +843,9 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         try:
             return records.created_snapshot_id(
                 self.client.create_snapshot(name, vol_id))
-        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
+        except refusals.REFUSED + answers.UNCERTAIN as err:
+            if not answers.may_have_created(err):
+                raise
             # A lost answer or a retry: adopt our own snapshot by name.
             snap = records.SnapshotList.from_answer(
                 self.client.list_snapshots(vol_id=vol_id)).by_name(name)
@@ -694,13 +872,47 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 LOG.warning('Snapshot %s has no array snapshot: nothing to '
                             'delete.', snapshot.id)
                 return
-            try:
-                self.client.delete_snapshot(snap_id)
-            except ngx_exc.NotFound:
+            if self._cinder_volumes_from(snapshot):
+                # Known dependents: the array is not asked to delete it
+                # (an array that cascades would take the volumes along).
+                self._defer(self.deferred.defer_snapshot, snap_id)
+                return
+            if self._delete_snapshot_or_defer(snap_id) == 'gone':
                 LOG.warning('Snapshot %s is gone from the array already.',
                             snapshot.id)
-            except ngx_exc.Conflict:
-                self.deferred.defer_snapshot(snap_id)
+
+    def _cinder_db_volumes(self, **filters):
+        """Cinder's volumes matching filters; None without a database.
+
+        What the driver holds, asked before a destructive call instead of
+        a REST read (the strict reading's call counts stay as they are).
+        """
+        if self.db is None:
+            return None
+        try:
+            return objects.VolumeList.get_all(
+                cinder_context.get_admin_context(), filters=filters)
+        except Exception as err:
+            LOG.warning('Could not read Cinder\'s volumes (%s): the '
+                        'array\'s refusal is relied upon.', err)
+            return None
+
+    def _cinder_volumes_from(self, snapshot):
+        """Whether Cinder has volumes made from snapshot (no REST call)."""
+        return bool(self._cinder_db_volumes(snapshot_id=snapshot.id))
+
+    def _newer_clone_sources(self, volume, snapshot):
+        """Whether clones of volume made after snapshot exist in Cinder.
+
+        Each has an internal snapshot of the volume's LUN newer than
+        snapshot, which a restore would have to destroy.
+        """
+        clones = self._cinder_db_volumes(source_volid=volume.id) or ()
+        taken = snapshot.created_at
+        return any((clone.provider_location or '').startswith(
+            CLONE_INTERNAL_PREFIX) and (taken is None or clone.created_at
+                                        is None or clone.created_at > taken)
+            for clone in clones)
 
     def _snapshot_by_name(self, snapshot):
         """snap_id of a snapshot whose create failed, found by its name."""
@@ -726,12 +938,24 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Roll the LUN back in place; grow it back if it was extended."""
         with array_errors(_('revert volume %(id)s to snapshot %(snap)s')
                           % {'id': volume.id, 'snap': snapshot.id}):
+            if self._newer_clone_sources(volume, snapshot):
+                # Not asked of the array: one that reads "restore" as
+                # "and destroy the newer snapshots" would take the clones.
+                LOG.warning('Volume %s has clones made after the snapshot: '
+                            'it cannot be rolled back in place; Cinder will '
+                            'copy the snapshot.', volume.id)
+                raise NotImplementedError()
             try:
                 self.client.restore_snapshot(self._snapshot_id(snapshot))
-            except ngx_exc.Conflict as err:
+            except refusals.REFUSED as err:
                 # Newer array snapshots (clone sources, scheduled ones)
                 # exist: the array cannot roll back past them. Cinder then
-                # copies the snapshot's data instead.
+                # copies the snapshot's data instead. A refusal for another
+                # reason (pool offline, licence) fails as it is.
+                if refusals.classify(err) not in (
+                        refusals.NEWER_SNAPSHOTS, refusals.HAS_DEPENDENTS,
+                        refusals.UNKNOWN):
+                    raise
                 LOG.warning('Volume %(id)s cannot be rolled back in place '
                             '(%(err)s); Cinder will copy the snapshot.',
                             {'id': volume.id, 'err': err})
@@ -957,6 +1181,21 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     # -- stats ----------------------------------------------------------
 
+    def _periodic_collection(self):
+        """Collect deferred deletions now and then; never raises.
+
+        Deletions that wait for a dependent outside Cinder's view (a clone
+        deleted on the array by hand), or whose collection failed, are
+        tried again here, bounded to COLLECT_LIMIT per run.
+        """
+        if self.deferred is None or self._next_collection is None:
+            return
+        now = time.monotonic()
+        if now < self._next_collection:
+            return
+        self._next_collection = now + COLLECT_INTERVAL
+        self._collect_deferred(limit=COLLECT_LIMIT)
+
     def _update_volume_stats(self):
         """One call: /status/capacity; the rest is configuration."""
         conf = self.configuration
@@ -964,6 +1203,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             capacity = self.client.get_capacity()
             pools_capacity = [records.PoolCapacity.from_answer(capacity, name)
                               for name in conf.ngxstorage_pools]
+        self._periodic_collection()
         ratio = volume_utils.get_max_over_subscription_ratio(
             conf.max_over_subscription_ratio, supports_auto=False)
         pools = []
@@ -1035,10 +1275,28 @@ def _gib(size_bytes):
 
 
 def _portal(text):
+    """'host:port' of a portal: port 3260 added, IPv6 in brackets."""
     text = str(text).strip()
     if text.startswith('['):
         return text if ']:' in text else text + ':3260'
-    return text if ':' in text else text + ':3260'
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text if ':' in text else text + ':3260'
+    if address.version == 6:
+        return '[%s]:3260' % text
+    return text + ':3260'
+
+
+def _is_wildcard(portal):
+    """Whether a portal listens on every address (no use to an initiator)."""
+    host = portal.rsplit(':', 1)[0].strip('[]')
+    if host == '*':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _other_attachments_on_host(volume, host):

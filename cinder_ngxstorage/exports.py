@@ -35,6 +35,7 @@ from oslo_log import log as logging
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import records
+from cinder_ngxstorage import refusals
 
 LOG = logging.getLogger(__name__)
 
@@ -97,8 +98,13 @@ class HostExports:
     """Builds, finds and tears down the per-host export objects."""
 
     def __init__(self, client, portal_group_id, use_chap, maxlun,
-                 group_owner):
+                 group_owner, secrets=None):
         self.client = client
+        # Where every service of the backend keeps each host's CHAP
+        # secret (the driver's store in Cinder's database), or None:
+        # ``get(group_name)`` -> secret or None, ``put(group_name,
+        # secret)`` -> the secret kept (an earlier one wins).
+        self.secrets = secrets
         # Auth groups are created on one controller (the owner of the
         # first pool); the array lets a group serve targets of both.
         self.group_owner = group_owner
@@ -143,6 +149,8 @@ class HostExports:
             return None
         entry = self._read_group(host, group.id)
         entry.targets = targets
+        if self.use_chap:
+            self._keep_secret(entry)
         return entry
 
     def _read_group(self, host, group_id):
@@ -185,7 +193,7 @@ class HostExports:
             entry = self._create_group(host, entry)
         if initiator not in entry.iqns:
             self._add_iqn(entry, initiator)
-        if self.use_chap and entry.chap is None:
+        if self.use_chap and (entry.chap is None or entry.chap[1] is None):
             self._set_chap(entry)
         return entry
 
@@ -194,9 +202,11 @@ class HostExports:
             self.client.add_auth_group_iqn(
                 entry.group_id, initiator, _alias(entry.host),
                 self.group_owner)
-        except ngx_exc.Conflict:
+        except refusals.REFUSED as err:
             # Added already (an earlier answer was lost, another service
             # did it) or held by another group: the group tells which.
+            if refusals.classify(err) not in _MAYBE_DONE:
+                raise
             fresh = self._read_group(entry.host, entry.group_id)
             if initiator not in fresh.iqns:
                 raise
@@ -208,9 +218,11 @@ class HostExports:
         try:
             group_id = records.created_group_id(
                 self.client.create_auth_group(name, self.group_owner))
-        except ngx_exc.Conflict:
+        except refusals.REFUSED as err:
             # It exists already (made by another service or before a
             # restart): adopt what the array holds.
+            if refusals.classify(err) not in _MAYBE_DONE:
+                raise
             entry = self._read_host(host)
             if entry is None or entry.group_id is None:
                 raise
@@ -224,12 +236,44 @@ class HostExports:
         return entry
 
     def _set_chap(self, entry):
-        username = naming.chap_username(entry.host)
-        secret = generate_chap_secret()
+        """Make entry.chap the host's complete credential.
+
+        The secret handed out must be the array's. When the array has no
+        CHAP yet, or will not give its secret back (masked or omitted in
+        reads), the secret the backend's services keep for the host is
+        used: set again on the array only when the array has none (the
+        same secret again is harmless anyway). A new secret is made only
+        when none is known anywhere; it is kept before it is set, so that
+        every service hands out the same one.
+        """
+        name = naming.auth_group_name(entry.host)
+        on_array = entry.chap is not None
+        username = (entry.chap[0] if on_array and entry.chap[0]
+                    else naming.chap_username(entry.host))
+        secret = self.secrets.get(name) if self.secrets else None
+        if secret is not None and on_array:
+            entry.chap = (username, secret)
+            return
+        if secret is None:
+            secret = generate_chap_secret()
+            if self.secrets:
+                secret = self.secrets.put(name, secret)
+            if on_array:
+                LOG.warning('The array does not return the CHAP secret of '
+                            'host %s and no service of this backend kept '
+                            'it: a new one is set. Running sessions go on; '
+                            'new logins use the new secret.', entry.host)
         self.client.set_auth_group_chap(entry.group_id, username, secret,
                                         self.group_owner)
         entry.chap = (username, secret)
         LOG.info('Set CHAP credentials of host %s.', entry.host)
+
+    def _keep_secret(self, entry):
+        """Keep a secret the array showed, for when it masks it later."""
+        if (self.secrets and entry.chap is not None
+                and entry.chap[1] is not None):
+            self.secrets.put(naming.auth_group_name(entry.host),
+                             entry.chap[1])
 
     def _map_lun(self, entry, vol_id, owner):
         targets = entry.targets_of(owner)
@@ -247,9 +291,13 @@ class HostExports:
                 try:
                     added = self.client.add_target_luns(
                         target.target_id, [vol_id], owner)
-                except ngx_exc.Conflict:
+                except refusals.REFUSED as err:
                     # Full (other services added LUNs) or already mapped:
-                    # the target's detail tells which.
+                    # the target's detail tells which. Other reasons
+                    # (controller, licence, pool offline) fail.
+                    if refusals.classify(err) not in _MAYBE_DONE + (
+                            refusals.TARGET_FULL, refusals.LIMIT):
+                        raise
                     fresh = self._read_target(target.target_id)
                     entry.targets[target.target_id] = fresh
                     if vol_id in fresh.luns:
@@ -260,7 +308,15 @@ class HostExports:
                 break
             if added is None:
                 continue  # Full: the next target, or a new one.
-            target.luns.update(records.lun_map(added))
+            mapped = records.lun_map(added)
+            if vol_id not in mapped:
+                # An answer without the new mapping (or keyed by another
+                # id kind): the LUN number must be the one the initiator
+                # will see, so it comes from the target as read.
+                fresh = self._read_target(target.target_id)
+                entry.targets[target.target_id] = fresh
+                return fresh, _lun_number(fresh, vol_id, 'Add LUN')
+            target.luns.update(mapped)
             return target, _lun_number(target, vol_id, 'Add LUN')
         return self._new_target(entry, vol_id, owner)
 
@@ -273,18 +329,35 @@ class HostExports:
             created = self.client.create_target(
                 name, entry.group_id, self.portal_group_id, owner,
                 lun_ids=[vol_id])
-        except ngx_exc.Conflict:
+        except refusals.REFUSED as err:
+            if refusals.classify(err) not in _MAYBE_DONE:
+                raise
             # The name exists: our view of the host is stale.
             self.forget(entry.host)
             raise _StaleView(message='target %s exists already' % name,
                              method='POST', path='/api/v2/target/iscsi/',
                              status=409)
         target = self._created_target(
-            records.CreatedTarget.from_answer(created), name, owner, vol_id)
+            self._created_record(created, name), name, owner, vol_id)
         entry.targets[target.target_id] = target
         LOG.info('Created target %(name)s for host %(host)s.',
                  {'name': name, 'host': entry.host})
         return target, _lun_number(target, vol_id, 'target create')
+
+    def _created_record(self, created, name):
+        """The id and LUN map a target create answered.
+
+        The reference says the create "returns an empty object": an
+        answer without the id is looked up by name (one listing).
+        """
+        try:
+            return records.CreatedTarget.from_answer(created)
+        except ngx_exc.InvalidResponse:
+            found = records.TargetList.from_answer(
+                self.client.list_targets()).by_name(name)
+            if found is None:
+                raise
+            return records.CreatedTarget(found.id, records.lun_map({}))
 
     def _created_target(self, created, name, owner, vol_id):
         """The target a create answered; read back only when needed.
@@ -364,11 +437,47 @@ class HostExports:
             try:
                 fresh = self._read_target(target.target_id)
             except ngx_exc.NotFound:
+                self._confirm_not_exported(target, vol_id)
                 return None
             target.luns = fresh.luns
             return target.luns
-        target.luns = records.lun_map(result)
+        if not records.has_lun_map(result):
+            # The answer does not list the LUNs left: the unmap is
+            # confirmed by one read of the target.
+            try:
+                fresh = self._read_target(target.target_id)
+            except ngx_exc.NotFound:
+                return None
+            target.luns = fresh.luns
+        else:
+            target.luns = records.lun_map(result)
+        if vol_id in target.luns:
+            raise ngx_exc.RequestFailed(
+                'LUN %s is still mapped in target %s after Remove LUN was '
+                'answered' % (vol_id, target.name))
         return target.luns
+
+    def _confirm_not_exported(self, target, vol_id):
+        """The target is not found by its id: check the LUN's exports.
+
+        An array whose paths take another id than the ``scsi_id`` its
+        listings show answers 404 for a target that is still there; a
+        detach must not then be reported done while the LUN is mapped.
+        The LUN's detail names the targets that export it (one read, only
+        on this path).
+        """
+        try:
+            lun = records.Lun.from_answer(self.client.get_lun(vol_id),
+                                          vol_id)
+        except ngx_exc.NotFound:
+            return  # No LUN, no mapping.
+        names = {n.strip() for n in lun.exported_to.replace(',', ' ')
+                 .split()}
+        if target.name in names or (target.iqn and target.iqn in names):
+            raise ngx_exc.RequestFailed(
+                'LUN %s is still exported by target %s, which the array '
+                'does not find by its id %s' % (vol_id, target.name,
+                                                target.target_id))
 
     def _delete_target(self, entry, target):
         """Remove an emptied target; a failure leaves it for later.
@@ -381,7 +490,7 @@ class HostExports:
             self.client.delete_target(target.target_id)
         except ngx_exc.NotFound:
             pass
-        except ngx_exc.Conflict:
+        except refusals.REFUSED:
             # LUNs were added meanwhile: keep it.
             entry.targets[target.target_id] = self._read_target(
                 target.target_id)
@@ -405,7 +514,7 @@ class HostExports:
             self.client.delete_auth_group(entry.group_id)
         except ngx_exc.NotFound:
             pass
-        except ngx_exc.Conflict:
+        except refusals.REFUSED:
             # Still bound to a target we did not know of: read again.
             self.forget(entry.host)
             return
@@ -456,7 +565,7 @@ class HostExports:
         try:
             self.client.delete_target(target_id)
             removed += 1
-        except (ngx_exc.NotFound, ngx_exc.Conflict):
+        except (ngx_exc.NotFound,) + refusals.REFUSED:
             return removed
         except ngx_exc.NGXStorageError as err:
             LOG.warning('Could not remove the empty target %(id)s '
@@ -471,7 +580,7 @@ class HostExports:
         try:
             self.client.delete_auth_group(group_id)
             return 1
-        except (ngx_exc.NotFound, ngx_exc.Conflict):
+        except (ngx_exc.NotFound,) + refusals.REFUSED:
             return 0
         except ngx_exc.NGXStorageError as err:
             LOG.warning('Could not remove the auth group %(id)s (%(err)s); '
@@ -529,6 +638,11 @@ class HostExports:
             if target_id in entry.targets or (
                     group_id and entry.group_id == group_id):
                 self.forget(entry.host)
+
+
+# Refusals after which what was asked may be done already (by an earlier
+# request whose answer was lost, or another service): read and see.
+_MAYBE_DONE = (refusals.ALREADY_EXISTS, refusals.UNKNOWN)
 
 
 def _lun_number(target, vol_id, call):

@@ -373,7 +373,7 @@ class Manageable:
         detail = records.Lun.from_answer(self.client.get_lun(vol_id),
                                          vol_id)
         if (detail.size or 0) < size_gb * GiB:
-            self.client.modify_lun(vol_id, size=size_gb)
+            self.client.modify_lun(vol_id, size=size_gb, sing='G')
 
 
 def _lun_info(detail):

@@ -176,6 +176,15 @@ class _Listing(tuple):
         return self.by_name(name) is not None
 
 
+def says_success(data):
+    """Whether an answer says ``success`` true (1, "true"...).
+
+    The client already turns ``success`` false into an error; an answer
+    without ``success`` (``{}``, no body) confirms nothing.
+    """
+    return isinstance(data, dict) and _flag(data.get('success'))
+
+
 # -- LUNs ------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -376,6 +385,11 @@ def lun_map(data, what='the target LUNs'):
             _required_int(lun, 'lun_number', what) for lun in luns}
 
 
+def has_lun_map(data):
+    """Whether a target answer carries its ``luns`` at all."""
+    return isinstance(data, dict) and isinstance(data.get('luns'), list)
+
+
 @dataclasses.dataclass(frozen=True)
 class TargetEntry:
     """A target as ``GET /iscsi_target/`` lists it."""
@@ -487,7 +501,8 @@ class AuthGroup:
     """An auth group's detail (``GET /auth_group/{id}``).
 
     ``iqns`` maps each initiator IQN to its entry id; ``chap`` is
-    (username, secret) when CHAP is on (``chap_status`` 1), else None. The
+    (username, secret) when CHAP is on (``chap_status`` 1 or true), else
+    None; either may be None when the answer masks or omits it. The
     secret is kept out of the repr.
     """
 
@@ -509,12 +524,23 @@ class AuthGroup:
         for item in _optional_list(data, 'initiator', what):
             iqns[_required_text(item, 'iqn', what)] = _text(item, 'id')
         chap = None
-        if _flag(data.get('chap_status')) and data.get('chap'):
-            credential = _object(data['chap'], what + ' (chap)')
+        if _flag(data.get('chap_status')):
+            # CHAP is on. A firmware may mask the secret ('********'),
+            # omit it or the whole credential: the secret is then None
+            # (unknown), never the mask.
+            credential = data.get('chap') or {}
+            credential = _object(credential, what + ' (chap)')
             chap = (_text(credential, 'username'),
-                    _text(credential, 'password'))
+                    _secret(_text(credential, 'password')))
         return cls(group_id, _text(data, 'group_name'),
                    _text(data, 'owner'), _frozen(iqns), chap)
+
+
+def _secret(value):
+    """A CHAP secret as read, or None when masked or missing."""
+    if not value or not value.strip('*•xX#'):
+        return None
+    return value
 
 
 def created_group_id(data):
@@ -558,8 +584,10 @@ class SystemInfo:
 
     @classmethod
     def from_answer(cls, data):
-        return cls(_int(_object(data, 'the system info').get('maxlun'),
-                        64))
+        # "0", a negative number or none: not a usable limit. 64 then;
+        # a target that is full sooner says so when a LUN is added.
+        maxlun = _int(_object(data, 'the system info').get('maxlun'), 64)
+        return cls(maxlun if maxlun > 0 else 64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -613,11 +641,45 @@ class PortalGroup:
     def from_answer(cls, data):
         what = 'the portal group'
         _object(data, what)
-        ips = data.get('listen_ips') or ()
-        if not isinstance(ips, (list, tuple)):
-            raise _malformed(what, 'field listen_ips is not a list')
         return cls(_id(data, 'id', what), _text(data, 'portal_name'),
-                   tuple(str(ip) for ip in ips))
+                   _listen_ips(data.get('listen_ips'), what))
+
+
+_ADDRESS_KEYS = ('ip', 'address', 'addr', 'host', 'listen_ip', 'ip_address')
+
+
+def _listen_ips(value, what):
+    """``listen_ips`` as 'ip' / 'ip:port' / '[v6]:port' strings.
+
+    The reference never shows its items (API-NOTES 11): a list of strings,
+    of objects (``{"ip": ..., "port": ...}``), or one string of addresses
+    separated by commas or spaces are all read.
+    """
+    if not value:
+        return ()
+    if isinstance(value, str):
+        value = value.replace(',', ' ').split()
+    if not isinstance(value, (list, tuple)):
+        raise _malformed(what, 'field listen_ips is not a list')
+    found = []
+    for item in value:
+        if isinstance(item, dict):
+            address = next((str(item[k]) for k in _ADDRESS_KEYS
+                            if item.get(k) not in (None, '')), None)
+            if address is None:
+                raise _malformed(what, 'a listen_ips item has no address')
+            port = _int(item.get('port'))
+            if port:
+                if ':' in address and not address.startswith('['):
+                    address = '[%s]' % address
+                address = '%s:%d' % (address, port)
+            found.append(address)
+        elif isinstance(item, (str, int)) and not isinstance(item, bool):
+            found.extend(str(item).replace(',', ' ').split())
+        else:
+            raise _malformed(what, 'a listen_ips item is a %s'
+                             % type(item).__name__)
+    return tuple(found)
 
 
 class PortalGroupList(_Listing):

@@ -635,10 +635,22 @@ class AuthGroupTest(ParsingTestCase):
             group = records.AuthGroup.from_answer(
                 {'chap_status': status, 'chap': chap}, 'g')
             self.assertEqual(('u', 'p' * 12) if on else None, group.chap)
+        # CHAP on without the credential: on, but nothing known of it.
         group = records.AuthGroup.from_answer({'chap_status': 1}, 'g')
-        self.assertEqual(('g', None, None, {}, None),
+        self.assertEqual(('g', None, None, {}, (None, None)),
                          (group.id, group.name, group.owner,
                           dict(group.iqns), group.chap))
+
+    def test_masked_or_omitted_secret_is_unknown(self):
+        """A masked secret is None, never the mask handed to a host."""
+        for status in (1, True, 'true'):
+            for password in ('********', '', None, '****', '•' * 8):
+                chap = {'username': 'u'}
+                if password is not None:
+                    chap['password'] = password
+                group = records.AuthGroup.from_answer(
+                    {'chap_status': status, 'chap': chap}, 'g')
+                self.assertEqual(('u', None), group.chap)
         group = records.AuthGroup.from_answer(
             {'initiator': [{'iqn': 'iqn.x'}], 'group_id': 'h'})
         self.assertEqual(('h', {'iqn.x': None}), (group.id,
@@ -713,6 +725,33 @@ class CapacityAndStatusTest(ParsingTestCase):
         self.assertEqual(('192.0.2.10:3260', '192.0.2.11'), detail.listen_ips)
         self.assertMalformed(records.PortalGroup.from_answer,
                              {'id': 'a' * 40, 'listen_ips': 3})
+
+    def test_listen_ips_shapes(self):
+        """Strings, objects, a comma string: all read (API-NOTES 11)."""
+        cases = [
+            (['192.0.2.10', '192.0.2.11:3261'],
+             ('192.0.2.10', '192.0.2.11:3261')),
+            ([{'ip': '192.0.2.10', 'port': 3260},
+              {'address': '2001:db8::7', 'port': '3261'},
+              {'host': '192.0.2.12'}],
+             ('192.0.2.10:3260', '[2001:db8::7]:3261', '192.0.2.12')),
+            ('192.0.2.10:3260, 192.0.2.11', ('192.0.2.10:3260',
+                                             '192.0.2.11')),
+            (None, ()), ('', ()),
+        ]
+        for value, expected in cases:
+            detail = records.PortalGroup.from_answer(
+                {'id': 'a' * 40, 'listen_ips': value})
+            self.assertEqual(expected, detail.listen_ips, value)
+        for bad in ([{'port': 3260}], [None], [True]):
+            self.assertMalformed(records.PortalGroup.from_answer,
+                                 {'id': 'a' * 40, 'listen_ips': bad})
+
+    def test_maxlun_not_a_limit(self):
+        for value, expected in (('64', 64), ('16', 16), ('0', 64), (0, 64),
+                                ('-1', 64), (None, 64), ('x', 64)):
+            self.assertEqual(expected, records.SystemInfo.from_answer(
+                {'maxlun': value}).maxlun, value)
 
 
 class SimulatorAnswersTest(ParsingTestCase):

@@ -235,6 +235,13 @@ class DriverTestCase(testtools.TestCase):
         client.list_targets_detail.return_value = []
         client.list_auth_groups.return_value = []
         client.list_snapshots.return_value = {'luns': [], 'shares': []}
+        client.list_snapshots_detail.return_value = {'luns': [],
+                                                     'shares': []}
+        # Deletes answer success true, as the reference documents (an
+        # answer without it costs the driver a confirming read).
+        for method in ('delete_lun', 'delete_snapshot', 'delete_target',
+                       'delete_auth_group', 'delete_all_snapshots'):
+            getattr(client, method).return_value = {'success': True}
         self.client = client
         return drv
 

@@ -19,6 +19,7 @@ branch of the driver is driven by a typed client error.
 """
 
 import ast
+import datetime
 import os
 import tempfile
 from unittest import mock
@@ -258,19 +259,34 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
             {'luns': []},  # the permission probe
             {'luns': [{'snap_name': marker, 'snap_id': 'm1'}]},
             {'luns': []}]
+        # The marked snapshot's clones are read before it is deleted.
+        self.client.list_snapshots_detail.return_value = {'luns': [
+            {'snap_id': SNAP_ID, 'binded': 0}]}
         self.client.delete_snapshot.side_effect = None
+        self.client.delete_snapshot.return_value = {'success': True}
         self.drv.check_for_setup_error()
         self.assertEqual([mock.call(SNAP_ID), mock.call('m1')],
                          [c for c in self.client.delete_snapshot.mock_calls
                           if c.args[0] in (SNAP_ID, 'm1')])
 
     def test_deferred_collection_failure(self):
-        """A failing collection at start is an API error naming it."""
+        """A failing collection at start is logged; the service starts."""
         self.client.list_snapshots.side_effect = fakes.error(
             ngx_exc.ServerError, 'boom', 500)
-        err = self.assertRaises(exception.VolumeBackendAPIException,
-                                self.drv.check_for_setup_error)
-        self.assertIn('collect deferred deletions', str(err))
+        self.drv.check_for_setup_error()
+        self.assertIn('Could not collect deferred deletions',
+                      self.logger.output)
+        self.assertIsNotNone(self.drv.exports)
+
+    def test_registry_not_creatable(self):
+        """A full first pool (no registry) does not stop the service."""
+        self.client.create_lun.side_effect = fakes.error(
+            ngx_exc.Conflict, 'not enough space in pool pool1 for LUN '
+            'cinder-deferred-delete: 1 bytes needed, 0 free', 409)
+        self.drv.check_for_setup_error()
+        self.assertIn('Could not collect deferred deletions',
+                      self.logger.output)
+        self.assertIn('not enough space', self.logger.output)
 
     def _unreachable(self, exc):
         self.client.get_system_info.side_effect = exc
@@ -355,6 +371,22 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
         self.client.get_portal_group.return_value['listen_ips'] = []
         msg = self._error()
         self.assertIn('no portal', msg)
+        self.assertIn('ngxstorage_iscsi_portals', msg)
+
+    def test_listen_ips_bare_ipv6_and_wildcards(self):
+        """A bare IPv6 gets brackets; wildcard addresses are dropped."""
+        self.client.get_portal_group.return_value['listen_ips'] = [
+            '2001:db8::7', '0.0.0.0:3260', '[::]:3260', '192.0.2.9']
+        self.drv.check_for_setup_error()
+        self.assertEqual(['[2001:db8::7]:3260', '192.0.2.9:3260'],
+                         self.drv.portals)
+
+    def test_listen_ips_only_wildcard(self):
+        """Only a wildcard: refused, naming ngxstorage_iscsi_portals."""
+        self.client.get_portal_group.return_value['listen_ips'] = [
+            '0.0.0.0:3260']
+        msg = self._error()
+        self.assertIn('wildcard', msg)
         self.assertIn('ngxstorage_iscsi_portals', msg)
 
     def test_portal_group_without_portals_but_configured(self):
@@ -469,7 +501,7 @@ class CreateVolumeTestCase(fakes.DriverTestCase):
         update = self.drv.create_volume(self.vol)
         self.assertEqual(VOL_ID, update['provider_id'])
         self.client.create_lun.assert_called_once_with(
-            'pool1', self.name, 2, thin_provision='on')
+            'pool1', self.name, 2, sing='G', thin_provision='on')
         self.assertEqual(1, len(self.client.mock_calls))
 
     def test_create_uses_name_id(self):
@@ -487,7 +519,7 @@ class CreateVolumeTestCase(fakes.DriverTestCase):
         self.client.create_lun.return_value = {'luns': [{'vol_id': VOL_ID}]}
         self.drv.create_volume(vol)
         self.client.create_lun.assert_called_once_with(
-            'pool2', ANY, 1, thin_provision='off')
+            'pool2', ANY, 1, sing='G', thin_provision='off')
 
     def test_host_without_pool_uses_first_pool(self):
         """A host without #pool falls back to the first pool."""
@@ -715,11 +747,66 @@ class DeleteVolumeTestCase(fakes.DriverTestCase):
         self.assertIn('san_ip', str(err))
 
     def test_deferral_error(self):
-        """Recording a deferral that fails is an API error."""
+        """A deferral that cannot be recorded is logged; the delete is done.
+
+        The LUN waits for its dependents either way; the user's delete
+        must not end in error_deleting because the registry failed.
+        """
         self.client.delete_lun.side_effect = fakes.error(
             ngx_exc.Conflict, 'snapshots with clones', 409)
         self.client.create_snapshot.side_effect = fakes.error(
             ngx_exc.PermissionDenied, 'forbidden', 403)
+        self.drv.delete_volume(self.vol)
+        self.assertIn('must then be deleted by hand', self.logger.output)
+
+    def test_refusal_for_another_reason_is_not_deferred(self):
+        """Only "has dependents" defers: a pool offline fails loudly."""
+        for cls, status in ((ngx_exc.Conflict, 409),
+                            (ngx_exc.ValidationFailed, 422),
+                            (ngx_exc.RequestFailed, 200)):
+            self.client.reset_mock()
+            self.client.delete_lun.side_effect = fakes.error(
+                cls, 'pool pool1 is OFFLINE', status)
+            err = self.assertRaises(exception.VolumeBackendAPIException,
+                                    self.drv.delete_volume, self.vol)
+            self.assertIn('pool offline', str(err))
+            self.assertIn('repair it', str(err))
+            self.client.create_snapshot.assert_not_called()
+
+    def test_unknown_refusal_without_dependents_fails(self):
+        """Unknown words and no snapshot, no mapping: not deferred."""
+        self.client.delete_lun.side_effect = fakes.error(
+            ngx_exc.Conflict, 'operation failed', 409)
+        self.client.get_lun.return_value = {'vol_id': VOL_ID,
+                                            'protocols': {'iscsi': None}}
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          self.drv.delete_volume, self.vol)
+        self.client.create_snapshot.assert_not_called()
+
+    def test_delete_all_not_used_when_snapshots_have_clones(self):
+        """A snapshot with clones: freed one by one, never "delete all"."""
+        self.client.delete_lun.side_effect = fakes.error(
+            ngx_exc.Conflict, 'LUN cv-x has 2 snapshot(s)', 409)
+        self.client.list_snapshots_detail.return_value = {'luns': [
+            {'snap_id': 'b' * 40, 'binded': 1},
+            {'snap_id': 'c' * 40, 'binded': '0'}]}
+        self.drv.delete_volume(self.vol)
+        self.client.delete_all_snapshots.assert_not_called()
+        self.client.delete_snapshot.assert_called_once_with('c' * 40)
+        self.client.create_snapshot.assert_called_once_with(
+            naming.deferred_lun_marker(VOL_ID), fakes.REGISTRY_ID)
+
+    def test_delete_without_success_is_confirmed(self):
+        """An answer that does not say success: one read confirms."""
+        self.client.delete_lun.return_value = {}
+        self.client.get_lun.side_effect = fakes.error(
+            ngx_exc.NotFound, 'no LUN', 404)
+        self.drv.delete_volume(self.vol)
+        self.client.get_lun.assert_called_once_with(VOL_ID)
+
+    def test_delete_answered_but_lun_still_there(self):
+        """The read finds the LUN: the delete is not reported done."""
+        self.client.delete_lun.return_value = {}
         self.assertRaises(exception.VolumeBackendAPIException,
                           self.drv.delete_volume, self.vol)
 
@@ -741,6 +828,40 @@ class SnapshotTestCase(fakes.DriverTestCase):
                          self.drv.create_snapshot(self.snap))
         self.client.create_snapshot.assert_called_once_with(self.name,
                                                             VOL_ID)
+
+    def test_delete_with_cinder_volumes_from_it_not_asked(self):
+        """Cinder has volumes made from it: deferred, no delete call."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.drv.db = mock.Mock()
+        with mock.patch.object(ngx_driver.objects.VolumeList, 'get_all',
+                               return_value=[self.volume()]) as get_all:
+            self.drv.delete_snapshot(snap)
+        self.assertEqual({'snapshot_id': snap.id},
+                         get_all.call_args.kwargs['filters'])
+        self.client.delete_snapshot.assert_not_called()
+        self.client.create_snapshot.assert_called_once_with(
+            naming.deferred_snapshot_marker(SNAP_ID), fakes.REGISTRY_ID)
+
+    def test_delete_refused_for_another_reason_fails(self):
+        """A licence refusal is not "has clones": not deferred."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.client.delete_snapshot.side_effect = fakes.error(
+            ngx_exc.RequestFailed, 'licence expired', 200)
+        err = self.assertRaises(exception.VolumeBackendAPIException,
+                                self.drv.delete_snapshot, snap)
+        self.assertIn('licence', str(err))
+        self.client.create_snapshot.assert_not_called()
+
+    def test_delete_unknown_words_read_the_snapshot(self):
+        """Unknown words: the snapshot's detail decides (clones: defer)."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.client.delete_snapshot.side_effect = fakes.error(
+            ngx_exc.Conflict, 'E_BUSY_42', 409)
+        self.client.get_snapshot.return_value = {'snap_id': SNAP_ID,
+                                                 'binded': 'true'}
+        self.drv.delete_snapshot(snap)
+        self.client.create_snapshot.assert_called_once_with(
+            naming.deferred_snapshot_marker(SNAP_ID), fakes.REGISTRY_ID)
 
     def test_create_lost_answer_adopts(self):
         """TransientError but the snapshot exists: adopted by name."""
@@ -858,7 +979,8 @@ class CloneTestCase(fakes.DriverTestCase):
     def test_from_snapshot_bigger(self):
         """A bigger volume: the clone is grown to its size."""
         self.drv.create_volume_from_snapshot(self._new(3), self.snap)
-        self.client.modify_lun.assert_called_once_with(CLONE_ID, size=3)
+        self.client.modify_lun.assert_called_once_with(
+            CLONE_ID, size=3, sing='G')
 
     def test_from_snapshot_grow_fails_no_orphan(self):
         """Grow fails: the clone is deleted, then the error raised."""
@@ -919,7 +1041,8 @@ class CloneTestCase(fakes.DriverTestCase):
     def test_cloned_volume_bigger(self):
         """A bigger clone is grown."""
         self.drv.create_cloned_volume(self._new(4), self.src)
-        self.client.modify_lun.assert_called_once_with(CLONE_ID, size=4)
+        self.client.modify_lun.assert_called_once_with(
+            CLONE_ID, size=4, sing='G')
 
     def test_cloned_volume_clone_fails_removes_snapshot(self):
         """The clone fails: the internal snapshot is removed."""
@@ -967,7 +1090,8 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
     def test_extend(self):
         """The LUN is resized to the new size in GiB."""
         self.drv.extend_volume(self.volume(size=1), 5)
-        self.client.modify_lun.assert_called_once_with(VOL_ID, size=5)
+        self.client.modify_lun.assert_called_once_with(
+            VOL_ID, size=5, sing='G')
 
     def test_extend_error(self):
         """A refused resize is an API error naming size and volume."""
@@ -1006,7 +1130,7 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
         self.drv.revert_to_snapshot(self.ctx, vol, snap)
         self.assertEqual([mock.call.restore_snapshot(SNAP_ID),
                           mock.call.get_lun(VOL_ID),
-                          mock.call.modify_lun(VOL_ID, size=3)],
+                          mock.call.modify_lun(VOL_ID, size=3, sing='G')],
                          self.client.mock_calls)
 
     def test_revert_managed_snapshot_of_same_size(self):
@@ -1029,6 +1153,34 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
                           self.ctx, vol, self.snapshot(vol))
         self.client.get_lun.assert_not_called()
         self.client.modify_lun.assert_not_called()
+
+    def test_revert_pool_offline_is_not_a_fallback(self):
+        """A refusal for another reason fails; Cinder does not copy."""
+        vol = self.volume()
+        self.client.restore_snapshot.side_effect = fakes.error(
+            ngx_exc.ValidationFailed, 'pool pool1 is OFFLINE', 422)
+        err = self.assertRaises(exception.VolumeBackendAPIException,
+                                self.drv.revert_to_snapshot, self.ctx, vol,
+                                self.snapshot(vol))
+        self.assertIn('pool offline', str(err))
+
+    def test_revert_with_newer_clone_not_asked_of_the_array(self):
+        """A clone made after the snapshot: Cinder copies, no restore."""
+        vol = self.volume()
+        snap = self.snapshot(vol)
+        snap.created_at = datetime.datetime(2026, 1, 1)
+        clone = self.volume(
+            provider_location=ngx_driver.CLONE_INTERNAL_PREFIX + 'c' * 40)
+        clone.created_at = datetime.datetime(2026, 1, 2)
+        self.drv.db = mock.Mock()
+        with mock.patch.object(ngx_driver.objects.VolumeList, 'get_all',
+                               return_value=[clone]) as get_all:
+            self.assertRaises(NotImplementedError,
+                              self.drv.revert_to_snapshot, self.ctx, vol,
+                              snap)
+        self.assertEqual({'source_volid': vol.id},
+                         get_all.call_args.kwargs['filters'])
+        self.client.restore_snapshot.assert_not_called()
 
     def test_revert_error(self):
         """Another failure is an API error."""
@@ -1261,6 +1413,44 @@ class ConnectionTestCase(fakes.DriverTestCase):
             self.client.mock_calls)
         self.assertEqual([mock.call(fakes.lock_name(host=fakes.HOST))],
                          self.locks.mock_calls)
+
+    def test_detach_answer_without_remaining_luns_reads_target(self):
+        """Remove LUN answers no map: one read confirms the unmap."""
+        drv = self._attached_driver()
+        self.client.remove_target_luns.return_value = {'success': True}
+        self.client.get_target.return_value = fakes.target_detail()
+        self.client.get_target.return_value['luns'] = [
+            {'vol_id': 'b' * 40, 'lun_number': '1'}]
+        drv.terminate_connection(self.volume(), self.connector())
+        self.client.get_target.assert_called_once_with(fakes.TARGET_ID)
+        self.client.delete_target.assert_not_called()
+
+    def test_detach_not_done_while_still_mapped(self):
+        """The answer (or the read) still lists the LUN: an error."""
+        drv = self._attached_driver()
+        self.client.remove_target_luns.return_value = {
+            'luns': [{'vol_id': VOL_ID, 'lun_number': '0'}]}
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          drv.terminate_connection, self.volume(),
+                          self.connector())
+        self.client.delete_target.assert_not_called()
+
+    def test_detach_target_not_found_by_id_but_exporting(self):
+        """404 by id while the LUN names the target: not reported done."""
+        drv = self._attached_driver()
+        self.client.remove_target_luns.side_effect = fakes.error(
+            ngx_exc.NotFound, 'no target', 404)
+        self.client.get_target.side_effect = fakes.error(
+            ngx_exc.NotFound, 'no target', 404)
+        self.client.get_lun.return_value = {
+            'vol_id': VOL_ID, 'protocols': {
+                'iscsi': naming.target_name(fakes.HOST, '1', 0)}}
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          drv.terminate_connection, self.volume(),
+                          self.connector())
+        self.client.get_lun.return_value = {
+            'vol_id': VOL_ID, 'protocols': {'iscsi': None}}
+        drv.terminate_connection(self.volume(), self.connector())
 
     def test_detach_keeps_target_with_other_luns(self):
         """Other LUNs remain: target and group are kept."""
