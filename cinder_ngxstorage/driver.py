@@ -26,7 +26,6 @@ import ipaddress
 import os
 import re
 
-from cinder.common import constants
 from cinder import coordination
 from cinder import exception
 from cinder.i18n import _
@@ -46,6 +45,7 @@ from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
 from cinder_ngxstorage import records
+from cinder_ngxstorage import stats
 from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
@@ -198,6 +198,27 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         # Whether the licence has datareduce (compression, deduplication);
         # read at start-up.
         self.datareduce = True
+        self.stats = stats.StatsReporter(self)
+
+    @property
+    def backend_name(self):
+        """volume_backend_name, or 'ngxstorage'."""
+        return (self.configuration.safe_get('volume_backend_name')
+                or 'ngxstorage')
+
+    @property
+    def masked_san_ip(self):
+        """san_ip with any user:password@ in it masked (for messages)."""
+        return _masked_address(self.configuration.san_ip)
+
+    @staticmethod
+    def hint(err):
+        """What an operator can do about a client error."""
+        return _hint(err)
+
+    def pool_capabilities(self):
+        """Capabilities every pool reports (see volume_types.py)."""
+        return volume_types.pool_capabilities(self.datareduce)
 
     @staticmethod
     def get_driver_options():
@@ -219,7 +240,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             problems.append(_('san_ip %s is not a host name or IP address: '
                               'set the array\'s management address alone '
                               '(no scheme, user or path; the port goes in '
-                              'san_api_port).') % conf.san_ip)
+                              'san_api_port).') % self.masked_san_ip)
         if not conf.ngxstorage_api_token:
             problems.append(_('ngxstorage_api_token is not set: create an '
                               'API key on the array and set it.'))
@@ -282,7 +303,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self._raise_setup_problems([
                 _('the array at %(ip)s answered something that is not the '
                   'NGXStorage REST API v2 (%(err)s): check san_ip and '
-                  'san_api_port.') % {'ip': self.configuration.san_ip,
+                  'san_api_port.') % {'ip': self.masked_san_ip,
                                       'err': err}])
 
     def _check_array(self):
@@ -293,10 +314,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         except ngx_exc.NGXStorageError as err:
             self._raise_setup_problems([
                 _('the array API at %(ip)s does not answer properly: '
-                  '%(err)s %(hint)s') % {'ip': conf.san_ip, 'err': err,
+                  '%(err)s %(hint)s') % {'ip': self.masked_san_ip, 'err': err,
                                          'hint': _hint(err)}])
         problems = []
         self.maxlun = system_info.maxlun
+        problems += self._check_services()
         problems += self._check_license()
         problems += self._check_pools()
         problems += self._check_portal_group()
@@ -385,17 +407,43 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def _check_permissions(self):
         denied = []
+        unknown = []
         for endpoint, probe in _PERMISSION_PROBES:
             try:
                 probe(self.client)
             except ngx_exc.PermissionDenied:
                 denied.append(endpoint)
+            except (ngx_exc.TransientError, ngx_exc.InvalidResponse):
+                # A 5xx, a timeout or an unreadable answer says nothing
+                # about the permission.
+                unknown.append(endpoint)
             except ngx_exc.NGXStorageError:
                 pass  # Refused for the bad input: permitted.
+        problems = []
         if denied:
-            return [_('the API key is not permitted to use %s: grant these '
-                      'endpoints in API Management or use another '
-                      'ngxstorage_api_token.') % ', '.join(denied)]
+            problems.append(_('the API key is not permitted to use %s: '
+                              'grant these endpoints in API Management or '
+                              'use another ngxstorage_api_token.')
+                            % ', '.join(denied))
+        if unknown:
+            problems.append(_('whether the API key may use %s could not be '
+                              'checked (the array failed or did not '
+                              'answer): retry when the array answers.')
+                            % ', '.join(unknown))
+        return problems
+
+    def _check_services(self):
+        """The SAN (iSCSI) service must run on the array."""
+        try:
+            services = records.Services.from_answer(
+                self.client.get_services())
+        except ngx_exc.NGXStorageError as err:
+            return [_('the array services could not be read: %(err)s '
+                      '%(hint)s') % {'err': err, 'hint': _hint(err)}]
+        if services.running('san') is False:
+            return [_('the SAN (iSCSI) service is off on the array: '
+                      'enable it (Services > SAN) and restart the volume '
+                      'service.')]
         return []
 
     # -- helpers --------------------------------------------------------
@@ -773,7 +821,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             'target_iqns': [target.iqn] * len(self.portals),
             'target_luns': [lun] * len(self.portals),
             'volume_id': volume.id,
-            'discard': True,
+            'discard': bool(self.configuration.safe_get(
+                'report_discard_supported')),
         }
         if entry.chap:
             props['auth_method'] = 'CHAP'
@@ -958,44 +1007,20 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     # -- stats ----------------------------------------------------------
 
     def _update_volume_stats(self):
-        """One call: /status/capacity; the rest is configuration."""
-        conf = self.configuration
-        with array_errors(_('read pool capacity')):
-            capacity = self.client.get_capacity()
-            pools_capacity = [records.PoolCapacity.from_answer(capacity, name)
-                              for name in conf.ngxstorage_pools]
-        ratio = volume_utils.get_max_over_subscription_ratio(
-            conf.max_over_subscription_ratio, supports_auto=False)
-        pools = []
-        for pool in pools_capacity:
-            name = pool.name
-            pools.append({
-                'pool_name': name,
-                'total_capacity_gb': _gib(pool.total),
-                'free_capacity_gb': _gib(pool.free),
-                'provisioned_capacity_gb': _gib(pool.provisioned),
-                'allocated_capacity_gb': _gib(pool.allocated),
-                'thin_provisioning_support': True,
-                'thick_provisioning_support': True,
-                'max_over_subscription_ratio': ratio,
-                'reserved_percentage': conf.reserved_percentage,
-                'QoS_support': True,
-                'multiattach': True,
-                'online_extend_support': True,
-                'location_info': 'ngxstorage:%s:%s' % (conf.san_ip, name),
-            })
-            pools[-1].update(volume_types.pool_capabilities(self.datareduce))
-        self._stats = {
-            'volume_backend_name': conf.safe_get('volume_backend_name')
-            or 'ngxstorage',
-            'vendor_name': self.VENDOR,
-            'driver_version': self.VERSION,
-            'storage_protocol': constants.ISCSI,
-            'total_capacity_gb': sum(p['total_capacity_gb'] for p in pools),
-            'free_capacity_gb': sum(p['free_capacity_gb'] for p in pools),
-            'sparse_copy_volume': True,
-            'pools': pools,
-        }
+        """Publish capacity, health and load; never raises (stats.py).
+
+        An array that cannot be read is reported down with the reason;
+        periodic housekeeping runs once per period while it is up.
+        """
+        self._stats = self.stats.report(self.client)
+        if self._stats['backend_state'] == 'up':
+            self._periodic_housekeeping()
+
+    def _periodic_housekeeping(self):
+        """Work done once a stats period while the array answers.
+
+        The single call point for periodic tasks; nothing yet.
+        """
 
 
 units_gib = 1024 ** 3
@@ -1004,6 +1029,11 @@ units_gib = 1024 ** 3
 _HOST_NAME_RE = re.compile(
     r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
     r'(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
+
+
+def _masked_address(text):
+    """An address with the user:password@ part of it (if any) masked."""
+    return re.sub(r'[^/@]*@', '***@', str(text or ''))
 
 
 def _is_host_address(text):
@@ -1028,10 +1058,6 @@ def _check_size(volume, size, below=0):
                    'whole number of GiB, at least %(min)d, is needed.') % {
             'id': volume.id, 'size': size, 'min': max(1, below + 1)}
         raise exception.InvalidInput(reason=reason)
-
-
-def _gib(size_bytes):
-    return round(size_bytes / units_gib, 2)
 
 
 def _portal(text):

@@ -74,6 +74,12 @@ NGXSTORAGE_OPTS = [
                min=1,
                help='Size of the HTTP connection pool to the array (upper '
                     'bound of concurrent API calls from one service).'),
+    cfg.IntOpt('ngxstorage_license_warning_days',
+               default=30,
+               min=0,
+               help='Warn (once a day, in the volume service log) when '
+                    'the array licence expires within this many days. '
+                    'An expired licence reports the backend down.'),
 ]
 
 CONF = cfg.CONF

@@ -659,25 +659,57 @@ class CapacityAndStatusTest(ParsingTestCase):
     """PoolCapacity and the start-up records."""
 
     def test_capacity_from_reference(self):
+        capacity = records.PoolCapacity.from_answer(REF_CAPACITY, 'test')
         self.assertEqual(
-            records.PoolCapacity('test', total=11544872091648,
-                                 free=11215018603315,
+            records.PoolCapacity('test', total_size=11544872091648,
+                                 free_size=11215018603315,
                                  allocated=265214230528,
-                                 provisioned=225168031232),
-            records.PoolCapacity.from_answer(REF_CAPACITY, 'test'))
+                                 logical_avail=7303574094336,
+                                 logical_reserved=225168031232),
+            capacity)
+        # Usable: logical_avail free, plus what all protocols use.
+        self.assertEqual(7303574094336, capacity.free)
+        self.assertEqual(225168031232, capacity.used)
+        self.assertEqual(7303574094336 + 225168031232, capacity.total)
+        usage = REF_CAPACITY['test']['protocol_usage']
+        protocols = sum(int(v) for v in usage.values())
+        self.assertLess(abs(capacity.used - protocols) / protocols, 0.0002)
 
     def test_capacity_missing_and_numbers(self):
         self.assertEqual(records.PoolCapacity('nope'),
                          records.PoolCapacity.from_answer(REF_CAPACITY,
                                                           'nope'))
-        self.assertEqual(records.PoolCapacity('p', total=5, free=0),
-                         records.PoolCapacity.from_answer(
-                             {'p': {'info': {'total_size': 5,
-                                             'free_size': 'x'}}}, 'p'))
+        raw_only = records.PoolCapacity.from_answer(
+            {'p': {'info': {'total_size': 5, 'free_size': 'x'}}}, 'p')
+        self.assertEqual(records.PoolCapacity('p', total_size=5,
+                                              free_size=0), raw_only)
+        self.assertEqual((5, 0, 5), (raw_only.total, raw_only.free,
+                                     raw_only.used))
         self.assertEqual(records.PoolCapacity('p'),
                          records.PoolCapacity.from_answer(
                              {'p': {'info': 'x'}}, 'p'))
         self.assertMalformed(records.PoolCapacity.from_answer, [], 'p')
+
+    def test_services_rates_cpu(self):
+        services = records.Services.from_answer(
+            {'san': 0, 'nfs': 1, 'cifs': '1'})
+        self.assertIs(False, services.running('san'))
+        self.assertIs(True, services.running('cifs'))
+        self.assertIsNone(services.running('s3'))
+        self.assertEqual(records.Rates(1, 2, 3), records.Rates.from_answer(
+            {'read': 1, 'write': '2', 'total': 3}))
+        self.assertEqual(records.Rates(), records.Rates.from_answer({}))
+        cpu = records.Cpu.from_answer({'current_utilization': 4,
+                                       'average_utilization': 1,
+                                       'load_1_min': '0.38'})
+        self.assertEqual((4, 1, 0.38), (cpu.utilization,
+                                        cpu.average_utilization,
+                                        cpu.load_1_min))
+        self.assertEqual(1786924800,
+                         records.Licence.from_answer(REF_LICENSE).expire_time)
+        for parse in (records.Services.from_answer,
+                      records.Rates.from_answer, records.Cpu.from_answer):
+            self.assertMalformed(parse, [])
 
     def test_status_records_from_reference(self):
         self.assertEqual(64, records.SystemInfo.from_answer(
@@ -837,7 +869,7 @@ class SimulatorAnswersTest(ParsingTestCase):
         self.assertEqual(100 * GiB, capacity.total)
         self.assertGreater(capacity.free, 0)
         self.assertLessEqual(capacity.free, capacity.total)
-        for value in (capacity.allocated, capacity.provisioned):
+        for value in (capacity.allocated, capacity.used):
             self.assertIsInstance(value, int)
         self.assertEqual(64, records.SystemInfo.from_answer(
             c.get_system_info()).maxlun)

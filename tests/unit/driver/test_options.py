@@ -28,7 +28,7 @@ EXPECTED = (
     'ngxstorage_iscsi_portals', 'ngxstorage_use_https',
     'ngxstorage_verify_tls', 'ngxstorage_ca_bundle', 'ngxstorage_chap',
     'ngxstorage_api_timeout', 'ngxstorage_api_retries',
-    'ngxstorage_api_pool_size',
+    'ngxstorage_api_pool_size', 'ngxstorage_license_warning_days',
 )
 
 
