@@ -21,6 +21,7 @@ listing.
 """
 
 import contextlib
+import copy
 import functools
 import ipaddress
 import os
@@ -49,6 +50,13 @@ from cinder_ngxstorage import stats
 from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
+
+# Cinder's shared options (cinder.volume.driver.volume_opts) the driver
+# reads; listed by get_driver_options.
+_SHARED_OPTIONS = ('use_chap_auth', 'chap_username', 'chap_password',
+                   'driver_ssl_cert_verify', 'driver_ssl_cert_path',
+                   'report_discard_supported', 'reserved_percentage',
+                   'max_over_subscription_ratio')
 
 # provider_location of a volume that is an array clone: after it is
 # deleted, its origin may be collectable.
@@ -104,7 +112,8 @@ def _hint(err):
                  'endpoint (and the pool) to the key in API Management or '
                  'use another ngxstorage_api_token.')
     if isinstance(err, ngx_exc.TLSVerificationFailed):
-        return _('Set ngxstorage_ca_bundle to the CA that signed the '
+        return _('Set driver_ssl_cert_path (deprecated: '
+                 'ngxstorage_ca_bundle) to the CA that signed the '
                  'array\'s certificate.')
     if isinstance(err, ngx_exc.RequestTimeout):
         return _('The array did not answer in time: check san_ip and '
@@ -226,7 +235,32 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         common = [opt for opt in san.san_opts
                   if opt.name in ('san_ip', 'san_api_port',
                                   'san_thin_provision')]
-        return options.NGXSTORAGE_OPTS + common
+        shared = []
+        for opt in driver.volume_opts:
+            if opt.name not in _SHARED_OPTIONS:
+                continue
+            default = options.ALIASES.get(opt.name, (None, None))[1]
+            if default is not None:
+                # The driver's default differs from Cinder's: show it.
+                opt = copy.deepcopy(opt)
+                opt.default = default
+                opt.help += (' NGXStorage: %s unless set to False.'
+                             % ('on' if default else 'off'))
+            shared.append(opt)
+        return options.NGXSTORAGE_OPTS + common + shared
+
+    def _option(self, name):
+        """(value, the option name the value came from) of Cinder's name.
+
+        The name is its deprecated ngxstorage_ alias when only that is
+        set, so messages name what the operator wrote.
+        """
+        conf = self.configuration
+        alias = options.ALIASES[name][0]
+        if (not options.is_set(conf, name)
+                and conf.safe_get(alias) is not None):
+            return options.effective(conf, name), alias
+        return options.effective(conf, name), name
 
     # -- setup ----------------------------------------------------------
 
@@ -250,15 +284,29 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if not conf.ngxstorage_portal_group:
             problems.append(_('ngxstorage_portal_group is not set: name '
                               'the portal group that serves iSCSI.'))
-        if (conf.ngxstorage_ca_bundle
-                and not os.path.isfile(conf.ngxstorage_ca_bundle)):
-            problems.append(_('ngxstorage_ca_bundle %s is not a readable '
-                              'file: fix the path.')
-                            % conf.ngxstorage_ca_bundle)
-        if conf.ngxstorage_ca_bundle and not conf.ngxstorage_verify_tls:
-            problems.append(_('ngxstorage_ca_bundle is set but '
-                              'ngxstorage_verify_tls is False: the bundle '
-                              'would be ignored.'))
+        ca_path, ca_name = self._option('driver_ssl_cert_path')
+        verify, verify_name = self._option('driver_ssl_cert_verify')
+        if ca_path and not os.path.exists(ca_path):
+            problems.append(_('%(name)s %(path)s is not a readable file or '
+                              'directory: fix the path.')
+                            % {'name': ca_name, 'path': ca_path})
+        if ca_path and not verify:
+            problems.append(_('%(ca)s is set but %(verify)s is False: the '
+                              'certificates would be ignored.')
+                            % {'ca': ca_name, 'verify': verify_name})
+        if conf.safe_get('chap_username') or conf.safe_get('chap_password'):
+            problems.append(_('chap_username/chap_password do not apply: '
+                              'the driver generates a CHAP secret per host '
+                              '(kept on the array, shared by every '
+                              'volume service); unset them and keep '
+                              'use_chap_auth.'))
+        try:
+            volume_utils.get_max_over_subscription_ratio(
+                conf.max_over_subscription_ratio, supports_auto=True)
+        except (exception.InvalidParameterValue, ValueError, TypeError):
+            problems.append(_('max_over_subscription_ratio %s is not '
+                              'valid: set auto or a number of at least 1.')
+                            % conf.max_over_subscription_ratio)
         return problems
 
     def _raise_setup_problems(self, problems):
@@ -282,9 +330,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         host = conf.san_ip
         if ':' in host and not host.startswith('['):
             host = '[%s]' % host  # IPv6 literal
-        verify = conf.ngxstorage_verify_tls
-        if verify and conf.ngxstorage_ca_bundle:
-            verify = conf.ngxstorage_ca_bundle
+        verify = bool(options.effective(conf, 'driver_ssl_cert_verify'))
+        ca_path = options.effective(conf, 'driver_ssl_cert_path')
+        if verify and ca_path:
+            verify = ca_path
         self.client = ngx_client.NGXStorageClient(
             '%s://%s:%s' % (scheme, host, port),
             conf.ngxstorage_api_token,
@@ -326,7 +375,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if problems:
             self._raise_setup_problems(problems)
         self.exports = exports.HostExports(
-            self.client, self.portal_group_id, conf.ngxstorage_chap,
+            self.client, self.portal_group_id,
+            bool(options.effective(conf, 'use_chap_auth')),
             self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]])
         self.deferred = deferred.DeferredDeletions(
             self.client, conf.ngxstorage_pools[0])

@@ -53,7 +53,7 @@ class AttachTest(base.DriverTestCase):
         self.assertEqual(self.sim.portal_group_id, target['portal_id'])
 
     def test_no_chap(self):
-        self.driver = self.make_driver(ngxstorage_chap=False)
+        self.driver = self.make_driver(use_chap_auth=False)
         info = self.driver.initialize_connection(self.create_volume(),
                                                  self.connector())
         self.assertNotIn('auth_method', info['data'])

@@ -223,7 +223,7 @@ class DriverTestCase(testtools.TestCase):
 
     def ready_driver(self, owners=None, chap=True):
         """A driver set up against a healthy array; client mock reset."""
-        self.configure(ngxstorage_chap=chap)
+        self.configure(use_chap_auth=chap)
         drv = self.make_driver()
         unused, client = self.do_setup(drv)
         self.healthy_array(client, owners=owners)
