@@ -66,6 +66,9 @@ REASON_CLONE_SOURCE = _('Internal snapshot of the Cinder driver (the '
                         'source of a cloned volume).')
 REASON_EXPORTED = _('Exported to target(s) %s: unmap it on the array '
                     'first.')
+REASON_NO_SIZE = _('The array reports no readable size for it (vol_size), '
+                   'so Cinder cannot size the volume; check the LUN on the '
+                   'array.')
 
 
 def size_gib(size_bytes):
@@ -201,6 +204,8 @@ class Manageable:
         targets = detail.exported_to
         if targets:
             return REASON_EXPORTED % targets
+        if not detail.size or detail.size < 0:
+            return REASON_NO_SIZE
         return None
 
     def lun_to_manage(self, volume, existing_ref):

@@ -1758,6 +1758,34 @@ class StatsTestCase(fakes.DriverTestCase):
         self.assertEqual(0, pool1['array_total_iops'])
 
 
+class ManageSizeTestCase(fakes.DriverTestCase):
+    """A LUN whose size cannot be read is not managed as 0 GiB."""
+
+    def test_unreadable_size_is_an_error(self):
+        drv = self.ready_driver()
+        for size in (None, 'lots', '0'):
+            detail = {'vol_id': VOL_ID, 'vol_name': 'legacy',
+                      'pool_name': 'pool1', 'protocols': {}}
+            if size is not None:
+                detail['vol_size'] = size
+            self.client.get_lun.return_value = detail
+            err = self.assertRaises(
+                exception.ManageExistingInvalidReference,
+                drv.manage_existing_get_size,
+                self.volume(provider_id=None), {'source-id': VOL_ID})
+            self.assertIn('no readable size', str(err))
+
+    def test_listing_marks_it_unsafe(self):
+        drv = self.ready_driver()
+        self.client.list_luns_detail.return_value = [
+            {'vol_id': VOL_ID, 'vol_name': 'legacy', 'pool_name': 'pool1',
+             'protocols': {}}]
+        [entry] = drv.get_manageable_volumes([], None, 10, 0,
+                                             ['reference'], ['asc'])
+        self.assertFalse(entry['safe_to_manage'])
+        self.assertIn('no readable size', entry['reason_not_safe'])
+
+
 class ErrorTranslationTestCase(fakes.DriverTestCase):
     """Client errors become Cinder errors with the action and a hint."""
 
