@@ -130,8 +130,25 @@ def is_set(configuration, name):
     except (cfg.NoSuchOptError, cfg.NoSuchGroupError, KeyError):
         return False
     # No location: nothing was ever set (the value is the default).
-    return info is not None and info.location not in (
-        cfg.Locations.opt_default, cfg.Locations.set_default)
+    if info is None or info.location in (cfg.Locations.opt_default,
+                                         cfg.Locations.set_default):
+        return False
+    if info.location == cfg.Locations.set_override:
+        # oslo.config keeps reporting set_override after clear_override
+        # (overrides are for tests and tools, never in cinder.conf): an
+        # override counts when it differs from the option's default.
+        value = CONF[SHARED_GROUP][name]
+        return value is not None and value != _shared_default(name)
+    return True
+
+
+def _shared_default(name):
+    """The registered default of a [backend_defaults] option."""
+    from cinder.volume import driver  # Cinder's shared options
+    for opt in driver.volume_opts:
+        if opt.name == name:
+            return opt.default
+    return None
 
 
 def effective(configuration, name):

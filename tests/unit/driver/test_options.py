@@ -17,8 +17,11 @@ import os
 import re
 import subprocess
 import sys
+from unittest import mock
 
 from cinder import exception
+from cinder.volume import driver as cinder_driver
+import fixtures
 from oslo_config import cfg
 import testtools
 
@@ -148,12 +151,35 @@ class EffectiveTestCase(fakes.DriverTestCase):
                          self.effective()['driver_ssl_cert_path'])
 
     def test_backend_defaults_section_counts(self):
-        """use_chap_auth = False in [backend_defaults] applies too."""
-        CONF.set_override('use_chap_auth', False,
+        """A value in [backend_defaults] applies too."""
+        CONF.set_override('driver_ssl_cert_path', '/etc/ssl/shared',
                           group=options.SHARED_GROUP)
-        self.addCleanup(CONF.clear_override, 'use_chap_auth',
+        self.addCleanup(CONF.clear_override, 'driver_ssl_cert_path',
                         group=options.SHARED_GROUP)
-        self.assertIs(False, self.effective()['use_chap_auth'])
+        self.configure(ngxstorage_ca_bundle='/etc/ssl/alias')
+        self.assertEqual('/etc/ssl/shared',
+                         self.effective()['driver_ssl_cert_path'])
+
+    def test_backend_defaults_from_a_file(self):
+        """use_chap_auth = False in cinder.conf's [backend_defaults]."""
+        conf = cfg.ConfigOpts()
+        conf.register_opts(cinder_driver.volume_opts,
+                           group=options.SHARED_GROUP)
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'cinder.conf')
+        with open(path, 'w') as handle:
+            handle.write('[backend_defaults]\nuse_chap_auth = False\n')
+        conf(args=[], default_config_files=[path])
+        self.useFixture(fixtures.MonkeyPatch(
+            'cinder_ngxstorage.options.CONF', conf))
+        configuration = mock.Mock(config_group=options.SHARED_GROUP)
+        configuration.safe_get.side_effect = (
+            lambda name: conf[options.SHARED_GROUP].get(name))
+        self.assertTrue(options.is_set(configuration, 'use_chap_auth'))
+        self.assertIs(False, options.effective(configuration,
+                                               'use_chap_auth'))
+        self.assertFalse(options.is_set(configuration,
+                                        'driver_ssl_cert_verify'))
 
     def test_aliases_read_and_warned_once(self):
         self.configure(ngxstorage_chap=False, ngxstorage_verify_tls=False,
