@@ -1030,6 +1030,28 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                  {'id': volume.id, 'changes': changes or 'no change'})
         return True, None
 
+    # -- groups -----------------------------------------------------------
+
+    def create_group(self, context, group):
+        """Generic groups by Cinder; consistent snapshot groups refused.
+
+        The array snapshots one LUN at a time, so a group type with
+        consistent_group_snapshot_enabled cannot be honoured. Every other
+        group is Cinder's generic group (NotImplementedError tells the
+        manager to use it; the other group calls are BaseVD's).
+        """
+        if volume_utils.is_group_a_cg_snapshot_type(group):
+            msg = _('NGXStorage backend %(backend)s cannot create group '
+                    '%(id)s: its group type has '
+                    'consistent_group_snapshot_enabled, and the array has '
+                    'no consistent group snapshot (it snapshots one LUN at '
+                    'a time). Use a group type without it for a generic '
+                    'volume group.') % {'backend': self.backend_name,
+                                        'id': group.id}
+            LOG.error(msg)
+            raise exception.InvalidGroupType(reason=msg)
+        raise NotImplementedError()
+
     def update_migrated_volume(self, ctxt, volume, new_volume,
                                original_volume_status):
         """The volume takes the migrated LUN's name_id and location.

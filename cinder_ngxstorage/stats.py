@@ -202,6 +202,8 @@ class StatsReporter(object):
             'QoS_support': True,
             'multiattach': True,
             'online_extend_support': True,
+            # Generic groups only (see the driver's create_group).
+            'consistent_group_snapshot_enabled': False,
             'location_info': 'ngxstorage:%s:%s' % (
                 self.driver.masked_san_ip, name),
             'filter_function': self.driver.get_filter_function(),

@@ -120,3 +120,63 @@ class HealthTest(SchedulerTestCase):
         self.assertEqual(100.0, pools['pool1'].total_capacity_gb)
         vol = self.create_volume(1)
         self.assertIsNotNone(self.lun_of(vol.id))
+
+
+class GroupsTest(SchedulerTestCase):
+    """Generic groups work; consistent snapshot groups are refused."""
+
+    def group_type(self, name, **specs):
+        gtype = self.cinder.group_types.create(name)
+        self.addCleanup(self.cinder.group_types.delete, gtype.id)
+        if specs:
+            gtype.set_keys(specs)
+        return gtype
+
+    def wait_group(self, group_id, statuses):
+        return self.wait._until(
+            lambda: self.cinder.groups.get(group_id),
+            lambda group: group.status in statuses,
+            'group %s to be one of %s' % (group_id, statuses))
+
+    def test_generic_group_and_its_snapshot(self):
+        gtype = self.group_type('ngx-generic')
+        group = self.cinder.groups.create(gtype.id, self.vtype.id)
+        self.assertEqual('available', self.wait_group(
+            group.id, ('available', 'error')).status)
+        vol = self.create_volume(1, group_id=group.id)
+        self.assertIsNotNone(self.lun_of(vol.id))
+        snap = self.cinder.group_snapshots.create(group.id)
+        snap = self.wait._until(
+            lambda: self.cinder.group_snapshots.get(snap.id),
+            lambda s: s.status in ('available', 'error'),
+            'group snapshot %s' % snap.id)
+        self.assertEqual('available', snap.status)
+        # Generic: one array snapshot of the group's one LUN.
+        self.assertEqual(1, len(self.sim.state.snapshots()))
+        self.cinder.group_snapshots.delete(snap.id)
+        self.wait._until(
+            lambda: [s for s in self.cinder.group_snapshots.list()
+                     if s.id == snap.id],
+            lambda found: not found, 'group snapshot deleted')
+        self.cinder.groups.delete(group.id, delete_volumes=True)
+        self.group_gone(group.id)
+        self.assert_array_empty()
+
+    def test_consistent_snapshot_group_refused(self):
+        gtype = self.group_type(
+            'ngx-consistent',
+            consistent_group_snapshot_enabled='<is> True')
+        group = self.cinder.groups.create(gtype.id, self.vtype.id)
+        self.assertEqual('error', self.wait_group(
+            group.id, ('available', 'error')).status)
+        self.assertTrue(any(
+            'no consistent group snapshot' in message
+            for message in self.manager_log.messages()))
+        self.cinder.groups.delete(group.id)
+        self.group_gone(group.id)
+
+    def group_gone(self, group_id):
+        self.wait._until(
+            lambda: [g for g in self.cinder.groups.list()
+                     if g.id == group_id],
+            lambda found: not found, 'group %s deleted' % group_id)

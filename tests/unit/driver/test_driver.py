@@ -1786,6 +1786,33 @@ class ManageSizeTestCase(fakes.DriverTestCase):
         self.assertIn('no readable size', entry['reason_not_safe'])
 
 
+class GroupTestCase(fakes.DriverTestCase):
+    """Generic groups go to Cinder; consistent snapshot groups refused."""
+
+    def cinder_group(self, consistent):
+        group = mock.Mock(id='g-1', group_type_id='t-1')
+        patch = mock.patch.object(
+            ngx_driver.volume_utils, 'is_group_a_cg_snapshot_type',
+            autospec=True, return_value=consistent)
+        patch.start()
+        self.addCleanup(patch.stop)
+        return group
+
+    def test_generic_group_left_to_cinder(self):
+        drv = self.ready_driver()
+        self.assertRaises(NotImplementedError, drv.create_group, self.ctx,
+                          self.cinder_group(False))
+        self.assertEqual([], self.client.mock_calls)
+
+    def test_consistent_group_refused(self):
+        drv = self.ready_driver()
+        err = self.assertRaises(exception.InvalidGroupType,
+                                drv.create_group, self.ctx,
+                                self.cinder_group(True))
+        self.assertIn('no consistent group snapshot', str(err))
+        self.assertEqual([], self.client.mock_calls)
+
+
 class ErrorTranslationTestCase(fakes.DriverTestCase):
     """Client errors become Cinder errors with the action and a hint."""
 
