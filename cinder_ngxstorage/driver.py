@@ -916,6 +916,124 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def remove_export(self, context, volume):
         """Nothing: terminate_connection unmaps the LUN per host."""
 
+    # -- snapshot attach (backups from a temporary snapshot) -----------
+    #
+    # The API maps LUNs, not snapshots: a snapshot is attached through a
+    # temporary clone named from the snapshot id (SNAPSHOT_EXPORT_PREFIX),
+    # made by create_export_snapshot (or initialize_connection_snapshot if
+    # it is missing) and deleted by terminate_connection_snapshot once no
+    # host maps it, and by remove_export_snapshot. Every path Cinder takes
+    # after a failure (remove_export_snapshot after a failed initialize,
+    # terminate with force after a failed backup attach) removes it.
+
+    def backup_use_temp_snapshot(self):
+        """Whether backups read a temporary snapshot (the option's value).
+
+        Both ways work: a temporary snapshot attached through a clone, or
+        (the default) the volume or a temporary clone of it.
+        """
+        return bool(self.configuration.safe_get('backup_use_temp_snapshot'))
+
+    def _snapshot_export(self, snapshot):
+        """vol_id of the snapshot's temporary clone, or None."""
+        lun = records.LunList.from_answer(self.client.list_luns()).by_name(
+            naming.snapshot_export_name(snapshot.id))
+        return lun.id if lun else None
+
+    def _make_snapshot_export(self, snapshot):
+        """The snapshot's temporary clone (made if missing): vol_id."""
+        vol_id = self._snapshot_export(snapshot)
+        if vol_id:
+            return vol_id
+        name = naming.snapshot_export_name(snapshot.id)
+        try:
+            vol_id = records.cloned_lun_id(self.client.clone_snapshot(
+                self._snapshot_id(snapshot), name))
+        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
+            vol_id = self._snapshot_export(snapshot)
+            if vol_id is None:
+                raise
+        LOG.info('Snapshot %(snap)s is exported through temporary clone '
+                 '%(vol)s.', {'snap': snapshot.id, 'vol': vol_id})
+        return vol_id
+
+    def _remove_snapshot_export(self, snapshot, connector=None):
+        """Unmap (from connector's host, or everywhere) and delete.
+
+        The clone is kept while another host still maps it.
+        """
+        vol_id = self._snapshot_export(snapshot)
+        if vol_id is None:
+            return
+        if connector and connector.get('host'):
+            owner = self.pool_owners.get(self._pool_of(snapshot.volume))
+            _run_host_locked(
+                exports.host_lock_key(host=connector['host']),
+                lambda: self.exports.detach(connector['host'], vol_id,
+                                            owner))
+            if self.exports.targets_with_lun(vol_id):
+                return
+        else:
+            self._unmap_everywhere(vol_id)
+        try:
+            self.client.delete_lun(vol_id)
+        except ngx_exc.NotFound:
+            pass
+        LOG.info('Removed temporary clone %(vol)s of snapshot %(snap)s.',
+                 {'vol': vol_id, 'snap': snapshot.id})
+
+    def create_export_snapshot(self, context, snapshot, connector):
+        """Make the temporary clone through which the snapshot is read."""
+        with array_errors(_('export snapshot %s') % snapshot.id):
+            self._make_snapshot_export(snapshot)
+
+    def initialize_connection_snapshot(self, snapshot, connector, **kwargs):
+        """Map the snapshot's temporary clone for the connector's host."""
+        self.validate_connector(connector)
+        host = connector['host']
+        with array_errors(_('attach snapshot %(id)s to host %(host)s')
+                          % {'id': snapshot.id, 'host': host}):
+            vol_id = self._make_snapshot_export(snapshot)
+            owner = self.pool_owners.get(self._pool_of(snapshot.volume), '1')
+            try:
+                entry, target, lun = _run_host_locked(
+                    exports.host_lock_key(host=host),
+                    lambda: self.exports.attach(
+                        host, connector['initiator'], vol_id, owner))
+            except ngx_exc.NGXStorageError:
+                with excutils.save_and_reraise_exception():
+                    self._cleanup(self.client.delete_lun, vol_id)
+        props = {
+            'target_discovered': False,
+            'target_portal': self.portals[0],
+            'target_iqn': target.iqn,
+            'target_lun': lun,
+            'target_portals': list(self.portals),
+            'target_iqns': [target.iqn] * len(self.portals),
+            'target_luns': [lun] * len(self.portals),
+            'access_mode': 'ro',
+            'discard': False,
+        }
+        if entry.chap:
+            props['auth_method'] = 'CHAP'
+            props['auth_username'] = entry.chap[0]
+            props['auth_password'] = entry.chap[1]
+        LOG.info('Attached snapshot %(id)s to host %(host)s: target %(t)s '
+                 'LUN %(lun)s.', {'id': snapshot.id, 'host': host,
+                                  't': target.name, 'lun': lun})
+        return {'driver_volume_type': 'iscsi', 'data': props}
+
+    def terminate_connection_snapshot(self, snapshot, connector, **kwargs):
+        """Unmap the temporary clone; delete it once no host maps it."""
+        with array_errors(_('detach snapshot %s') % snapshot.id):
+            self._remove_snapshot_export(snapshot, connector)
+
+    def remove_export_snapshot(self, context, snapshot):
+        """Delete the temporary clone (unmapped from every host first)."""
+        with array_errors(_('remove the export of snapshot %s')
+                          % snapshot.id):
+            self._remove_snapshot_export(snapshot)
+
     # -- manage / unmanage (see manage.py) ----------------------------
 
     def manage_existing_get_size(self, volume, existing_ref):
