@@ -533,14 +533,17 @@ class PoolCapacity:
     (``logical_*``: None when not given).
 
     Which fields mean usable space is read from the reference's example
-    (lines 1680-1713): ``total_size``/``free_size`` are raw (pool ``test``:
-    free 11215 GB where ``logical_avail`` is 7303 GB, a third lower, the
-    redundancy's share); ``logical_reserved`` is the space all protocols
-    use together (225168031232 against iscsi + replica + shares =
-    225133151024, 0.02 % apart), not the LUNs' provisioned sizes. So the
-    usable free space is ``logical_avail`` and the usable total is
-    ``logical_avail + logical_reserved``; an answer without the logical
-    fields falls back to the raw ones.
+    (lines 1680-1713): ``total_size``/``free_size`` count raw space (pool
+    ``test``: ``free_size`` 11215 GB where ``logical_avail`` is 7303 GB,
+    a third lower: the redundancy's share), and ``logical_reserved`` is
+    the space all protocols use (225168031232 against iscsi + replica +
+    shares = 225133151024, 0.02 % apart), not the LUNs' provisioned
+    sizes. So :attr:`free` is ``logical_avail`` and :attr:`total` is
+    ``total_size`` in the same usable unit: scaled by ``logical_avail /
+    free_size``. That needs no reading of ``logical_reserved`` (an array
+    may answer the provisioned sizes there) and is exact where the raw
+    and usable fields agree. An answer without ``logical_avail`` is read
+    through the raw fields.
     """
 
     name: str
@@ -567,21 +570,22 @@ class PoolCapacity:
         """Usable free bytes (logical_avail, else free_size)."""
         if self.logical_avail is None:
             return self.free_size
-        return self.logical_avail
-
-    @property
-    def used(self):
-        """Usable bytes in use (logical_reserved, else total - free)."""
-        if self.logical_reserved is None:
-            return max(0, self.total_size - self.free_size)
-        return self.logical_reserved
+        return min(self.logical_avail, self.free_size or self.logical_avail)
 
     @property
     def total(self):
-        """Usable total bytes: free plus used, in the same (usable) unit."""
-        if self.logical_avail is None:
-            return self.total_size
-        return self.free + self.used
+        """Usable total bytes: total_size in the unit of logical_avail."""
+        if self.logical_avail is None or self.free_size <= 0:
+            # A full pool shows no ratio: its raw total, or what is used.
+            if self.logical_avail is None:
+                return self.total_size
+            return self.free + self.allocated
+        return int(self.total_size * self.free / self.free_size)
+
+    @property
+    def used(self):
+        """Usable bytes in use (total - free)."""
+        return max(0, self.total - self.free)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,7 +23,7 @@ an ``unknown`` free capacity pass), and the log says why; the next
 period that reads it reports ``up`` again.
 
 Capacity (see :class:`~cinder_ngxstorage.records.PoolCapacity`): free is
-``logical_avail``, total ``logical_avail + logical_reserved``;
+``logical_avail``, total ``total_size`` scaled to the same usable unit;
 ``provisioned_capacity_gb`` is the sum of the sizes of every LUN of the
 pool (Cinder's or not: all of them draw on the same free space, which is
 what the over-subscription ratio is about).

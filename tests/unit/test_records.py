@@ -667,13 +667,39 @@ class CapacityAndStatusTest(ParsingTestCase):
                                  logical_avail=7303574094336,
                                  logical_reserved=225168031232),
             capacity)
-        # Usable: logical_avail free, plus what all protocols use.
+        # Usable: logical_avail free; the raw total in the same unit.
         self.assertEqual(7303574094336, capacity.free)
-        self.assertEqual(225168031232, capacity.used)
-        self.assertEqual(7303574094336 + 225168031232, capacity.total)
+        self.assertEqual(11544872091648 * 7303574094336 // 11215018603315,
+                         capacity.total)
+        # What is used, so read, is within 5 % of what the protocols use
+        # (logical_reserved), which the driver does not need to trust.
         usage = REF_CAPACITY['test']['protocol_usage']
         protocols = sum(int(v) for v in usage.values())
-        self.assertLess(abs(capacity.used - protocols) / protocols, 0.0002)
+        self.assertLess(abs(capacity.used - protocols) / protocols, 0.05)
+        self.assertLess(abs(capacity.logical_reserved - protocols)
+                        / protocols, 0.0002)
+
+    def test_capacity_under_other_readings(self):
+        """Right whether logical_reserved is provisioned or used."""
+        # The simulator's strict reading: logical fields = raw ones,
+        # logical_reserved the (over-subscribed) provisioned sizes.
+        strict = records.PoolCapacity.from_answer({'p': {'info': {
+            'total_size': '100', 'free_size': '60', 'allocated_size': '40',
+            'logical_avail': '60', 'logical_reserved': '900'}}}, 'p')
+        self.assertEqual((100, 60, 40), (strict.total, strict.free,
+                                         strict.used))
+        # logical_avail 65 % of free_size (redundancy not in the raw).
+        example = records.PoolCapacity.from_answer({'p': {'info': {
+            'total_size': '1000', 'free_size': '600',
+            'allocated_size': '400', 'logical_avail': '390',
+            'logical_reserved': '260'}}}, 'p')
+        self.assertEqual((650, 390, 260), (example.total, example.free,
+                                           example.used))
+        # A full pool: no ratio to read; what is used counts.
+        full = records.PoolCapacity.from_answer({'p': {'info': {
+            'total_size': '100', 'free_size': '0', 'allocated_size': '70',
+            'logical_avail': '0'}}}, 'p')
+        self.assertEqual((70, 0), (full.total, full.free))
 
     def test_capacity_missing_and_numbers(self):
         self.assertEqual(records.PoolCapacity('nope'),

@@ -43,14 +43,6 @@ class Reading(object):
         deleted snapshot still has clones. Consulted by
         ``snapshots.Snapshots.snapshot_delete``; a ``'cascade'`` reading
         goes there.
-    :param capacity_fields: which ``/status/capacity`` fields are raw.
-        ``'usable'``: ``total_size``/``free_size`` are usable bytes, as
-        ``logical_avail`` is; ``'raw'``: as in the reference's example,
-        ``total_size``/``free_size`` count raw disk space (the model's
-        usable bytes times :attr:`RAW_FACTOR`, the redundancy's share) and
-        only ``logical_avail``/``logical_reserved`` are usable bytes. In
-        both, ``logical_reserved`` is the space all protocols use.
-        Consulted by ``views.Views._capacity_info``.
     """
 
     #: Failure kind -> status of the strict reading.
@@ -67,11 +59,7 @@ class Reading(object):
         'target_create_answer': ('mapped', 'empty'),
         'chap_secret_in_reads': ('shown', 'masked'),
         'snapshot_with_clones': ('refuse',),
-        'capacity_fields': ('usable', 'raw'),
     }
-    #: Raw bytes per usable byte under ``capacity_fields='raw'`` (the
-    #: reference's pool ``test``: free_size / logical_avail = 1.54).
-    RAW_FACTOR = 1.5
     MASKED_SECRET = '********'
 
     def __init__(self, name='strict', statuses=None, conflict_statuses=None,

@@ -238,17 +238,14 @@ class Views(object):
 
     def _capacity_info(self, pool):
         usage = self._pool_usage(pool['name'])
-        raw = 1.0
-        if self.reading.capacity_fields == 'raw':
-            raw = self.reading.RAW_FACTOR
         return {
             'allocated_size': str(usage['consumed']),
             'compress_ratio': '1.00',
             'dedup_ratio': '1.00x',
-            'free_size': str(int(usage['free'] * raw)),
+            'free_size': str(usage['free']),
             'logical_avail': str(usage['free']),
-            'logical_reserved': str(usage['consumed']),
-            'total_size': str(int(usage['total'] * raw)),
+            'logical_reserved': str(usage['provisioned']),
+            'total_size': str(usage['total']),
         }, {
             'iscsi': str(usage['consumed']),
             'replica': '0',

@@ -1620,8 +1620,8 @@ class StatsTestCase(fakes.DriverTestCase):
             for key in self.POOL_KEYS:
                 self.assertIn(key, pool)
         pool1 = pools['pool1']
-        # Usable: logical_avail 37.5 + logical_reserved 62.5, not the
-        # raw 150 / 56.25.
+        # Usable: logical_avail 37.5 and the raw total 150 scaled by
+        # 37.5 / 56.25, not the raw 150 / 56.25.
         self.assertEqual(100.0, pool1['total_capacity_gb'])
         self.assertEqual(37.5, pool1['free_capacity_gb'])
         self.assertEqual(250.0, pool1['provisioned_capacity_gb'])
@@ -1653,7 +1653,7 @@ class StatsTestCase(fakes.DriverTestCase):
                 'total_size': '11544872091648'}}}
         pool1 = self.pools()['pool1']
         self.assertEqual(6801.98, pool1['free_capacity_gb'])
-        self.assertEqual(7011.69, pool1['total_capacity_gb'])
+        self.assertEqual(7002.04, pool1['total_capacity_gb'])
 
     def test_thin_support_follows_san_thin_provision(self):
         """Thick by default: no thin support, so no over-subscription."""

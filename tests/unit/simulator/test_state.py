@@ -24,7 +24,6 @@ from cinder_ngxstorage.simulator import api_spec
 from cinder_ngxstorage.simulator import backing
 from cinder_ngxstorage.simulator.model import base as model_base
 from cinder_ngxstorage.simulator.model import cron
-from cinder_ngxstorage.simulator.model import readings
 from cinder_ngxstorage.simulator import state as st
 
 GIB = 1 << 30
@@ -407,7 +406,7 @@ class TestCapacity(StateTestCase):
         self.assertEqual({'allocated_size': consumed,
                           'free_size': 100 * GIB - consumed,
                           'logical_avail': 100 * GIB - consumed,
-                          'logical_reserved': consumed,
+                          'logical_reserved': 30 * GIB,
                           'total_size': 100 * GIB}, self.capacity())
         usage = self.state.status_capacity(self.ctx, {})['pool1']
         self.assertEqual({'iscsi': str(consumed), 'replica': '0',
@@ -417,7 +416,7 @@ class TestCapacity(StateTestCase):
         self.assertEqual('pool1', overview['pool_name'])
         self.assertEqual(str(consumed),
                          overview['capacity']['allocated_size'])
-        self.assertEqual(str(consumed),
+        self.assertEqual(str(30 * GIB),
                          overview['capacity']['logical_reserved'])
         self.assertEqual(usage['protocol_usage'], overview['protocol_usage'])
         self.assertEqual(0, self.capacity('pool2')['allocated_size'])
@@ -445,20 +444,8 @@ class TestCapacity(StateTestCase):
         self.assertApiError(409, self.lun, 'thin', 500, 'pool1',
                             thin_provision='on')
         self.lun('thin', size=500, pool='pool2', thin_provision='on')
-        # logical_reserved is the space used, not the size provisioned.
-        self.assertEqual(4096, self.capacity('pool2')['logical_reserved'])
-
-    def test_raw_capacity_reading(self):
-        """capacity_fields='raw': raw total/free, usable logical_*."""
-        self.state.reading = readings.STRICT.variant(
-            'raw-capacity', capacity_fields='raw')
-        self.lun('thick', size=10)
-        self.assertEqual({'allocated_size': 10 * GIB,
-                          'free_size': int(90 * GIB * 1.5),
-                          'logical_avail': 90 * GIB,
-                          'logical_reserved': 10 * GIB,
-                          'total_size': int(100 * GIB * 1.5)},
-                         self.capacity())
+        self.assertEqual(500 * GIB,
+                         self.capacity('pool2')['logical_reserved'])
 
     def test_services_switch(self):
         self.assertEqual(1, self.state.status_services(self.ctx, {})['san'])
@@ -486,7 +473,6 @@ class TestCapacity(StateTestCase):
         self.state.lun_modify(self.ctx, {'vol_id': vol_id, 'size': 30720,
                                          'sing': 'M'})
         self.assertEqual(30 * GIB, self.capacity()['logical_reserved'])
-        self.assertEqual(30 * GIB, self.capacity()['allocated_size'])
         self.state.lun_modify(self.ctx, {'vol_id': vol_id,
                                          'thin_provision': 'on'})
         self.assertEqual(4096, self.capacity()['allocated_size'])
