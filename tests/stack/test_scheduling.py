@@ -75,6 +75,24 @@ class OverSubscriptionTest(SchedulerTestCase):
         self.assertEqual(20.0, pools['pool1'].max_over_subscription_ratio)
 
 
+class AutoRatioTest(SchedulerTestCase):
+    """max_over_subscription_ratio = auto: Cinder's formula, published."""
+
+    def test_auto_ratio_follows_provisioned_space(self):
+        self.override_config('max_over_subscription_ratio', 'auto',
+                             group=harness.BACKEND)
+        vol = self.create_volume(5)
+        pool = harness.pool_of(vol)
+        other = 'pool2' if pool == 'pool1' else 'pool1'
+        pools = self.stats_period(
+            lambda pools: pools[pool].provisioned_capacity_gb == 5.0)
+        # 1 + provisioned / (used + 1): a thin LUN uses ~nothing yet.
+        self.assertEqual(6.0, pools[pool].max_over_subscription_ratio)
+        # Nothing provisioned: Cinder's initial 20.
+        self.assertEqual(20.0, pools[other].max_over_subscription_ratio)
+        self.assertEqual('up', pools[pool].backend_state)
+
+
 class HealthTest(SchedulerTestCase):
     """Pool health and an array that stops answering."""
 
