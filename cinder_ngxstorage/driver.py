@@ -424,12 +424,15 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                     'pool %s does not exist or the API key is not '
                     'authorized for it: fix ngxstorage_pools or the key\'s '
                     'authorized pools.') % name)
-            elif pool.status != 'ONLINE':
-                problems.append(_('pool %(name)s is %(status)s, not '
-                                  'ONLINE: repair it or remove it from '
-                                  'ngxstorage_pools.')
-                                % {'name': name, 'status': pool.status})
             else:
+                if pool.status != stats.HEALTHY_POOL:
+                    # Not a reason to stop serving the volumes of the
+                    # other pools (or this one's): the stats publish it
+                    # with no space until it is ONLINE.
+                    LOG.warning('Pool %(name)s is %(status)s, not ONLINE: '
+                                'no new volume is placed on it until it '
+                                'is; repair it on the array.',
+                                {'name': name, 'status': pool.status})
                 self.pool_owners[name] = pool.owner
         return problems
 
