@@ -68,6 +68,17 @@ class BadConfigTest(base.DriverTestCase):
                        'ngxstorage_portal_group'):
             self.assertIn(option, text)
 
+    def test_san_service_off(self):
+        self.sim.state.set_service('san', False)
+        text = self.start_service()
+        self.assertIn('SAN (iSCSI) service is off', text)
+        self.sim.state.set_service('san', True)
+        self.make_driver()
+
+    def test_credentials_in_san_ip_masked(self):
+        text = self.assert_names('san_ip', san_ip='admin:Pa55w0rdX@10.0.0.1')
+        self.assertNotIn('Pa55w0rdX', text)
+
     def test_malformed_address(self):
         for value in ('not a host name!', 'http://10.0.0.1', '10.0.0.1/x',
                       'user@10.0.0.1'):
