@@ -238,10 +238,16 @@ OPERATIONS = (
         'auth group (the array keeps empty objects).',
         _detach_last),
     Operation(
-        'get_volume_stats', 'get_volume_stats', 1, 1,
-        'GET /status/capacity gives total, free, allocated and '
-        'provisioned bytes of every pool; the rest is configuration.',
-        _stats),
+        'get_volume_stats', 'get_volume_stats', 4, 7,
+        'GET /status/capacity (usable free and used bytes of every pool), '
+        '/status/pools (health), /status/license (expiry) and /lun/list '
+        '(the provisioned sizes and volume counts: /status/capacity has '
+        'no provisioned figure); a fixed count, whatever the number of '
+        'LUNs.',
+        _stats,
+        note='Plus /status/iops, /status/bandwidth and /status/cpu: the '
+             'load figures filter and goodness functions can use.',
+        listing=True),
     Operation(
         'manage_listing', 'manage listing', 2, 2,
         'GET /lun/list (detail list) once: names, sizes, mappings and '

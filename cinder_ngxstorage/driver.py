@@ -21,13 +21,13 @@ listing.
 """
 
 import contextlib
+import copy
 import functools
 import ipaddress
 import os
 import re
 import time
 
-from cinder.common import constants
 from cinder import context as cinder_context
 from cinder import coordination
 from cinder import exception
@@ -51,9 +51,17 @@ from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
 from cinder_ngxstorage import records
 from cinder_ngxstorage import refusals
+from cinder_ngxstorage import stats
 from cinder_ngxstorage import volume_types
 
 LOG = logging.getLogger(__name__)
+
+# Cinder's shared options (cinder.volume.driver.volume_opts) the driver
+# reads; listed by get_driver_options.
+_SHARED_OPTIONS = ('use_chap_auth', 'chap_username', 'chap_password',
+                   'driver_ssl_cert_verify', 'driver_ssl_cert_path',
+                   'report_discard_supported', 'reserved_percentage',
+                   'max_over_subscription_ratio')
 
 # provider_location of a volume that is an array clone: after it is
 # deleted, its origin may be collectable.
@@ -120,7 +128,8 @@ def _hint(err):
                  'endpoint (and the pool) to the key in API Management or '
                  'use another ngxstorage_api_token.')
     if isinstance(err, ngx_exc.TLSVerificationFailed):
-        return _('Set ngxstorage_ca_bundle to the CA that signed the '
+        return _('Set driver_ssl_cert_path (deprecated: '
+                 'ngxstorage_ca_bundle) to the CA that signed the '
                  'array\'s certificate.')
     if isinstance(err, ngx_exc.RequestTimeout):
         return _('The array did not answer in time: check san_ip and '
@@ -260,6 +269,27 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self.datareduce = True
         # When the statistics next collect deferred deletions.
         self._next_collection = None
+        self.stats = stats.StatsReporter(self)
+
+    @property
+    def backend_name(self):
+        """volume_backend_name, or 'ngxstorage'."""
+        return (self.configuration.safe_get('volume_backend_name')
+                or 'ngxstorage')
+
+    @property
+    def masked_san_ip(self):
+        """san_ip with any user:password@ in it masked (for messages)."""
+        return _masked_address(self.configuration.san_ip)
+
+    @staticmethod
+    def hint(err):
+        """What an operator can do about a client error."""
+        return _hint(err)
+
+    def pool_capabilities(self):
+        """Capabilities every pool reports (see volume_types.py)."""
+        return volume_types.pool_capabilities(self.datareduce)
 
     @staticmethod
     def get_driver_options():
@@ -267,7 +297,32 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         common = [opt for opt in san.san_opts
                   if opt.name in ('san_ip', 'san_api_port',
                                   'san_thin_provision')]
-        return options.NGXSTORAGE_OPTS + common
+        shared = []
+        for opt in driver.volume_opts:
+            if opt.name not in _SHARED_OPTIONS:
+                continue
+            default = options.ALIASES.get(opt.name, (None, None))[1]
+            if default is not None:
+                # The driver's default differs from Cinder's: show it.
+                opt = copy.deepcopy(opt)
+                opt.default = default
+                opt.help += (' NGXStorage: %s unless set to False.'
+                             % ('on' if default else 'off'))
+            shared.append(opt)
+        return options.NGXSTORAGE_OPTS + common + shared
+
+    def _option(self, name):
+        """(value, the option name the value came from) of Cinder's name.
+
+        The name is its deprecated ngxstorage_ alias when only that is
+        set, so messages name what the operator wrote.
+        """
+        conf = self.configuration
+        alias = options.ALIASES[name][0]
+        if (not options.is_set(conf, name)
+                and conf.safe_get(alias) is not None):
+            return options.effective(conf, name), alias
+        return options.effective(conf, name), name
 
     # -- setup ----------------------------------------------------------
 
@@ -281,7 +336,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             problems.append(_('san_ip %s is not a host name or IP address: '
                               'set the array\'s management address alone '
                               '(no scheme, user or path; the port goes in '
-                              'san_api_port).') % conf.san_ip)
+                              'san_api_port).') % self.masked_san_ip)
         if not conf.ngxstorage_api_token:
             problems.append(_('ngxstorage_api_token is not set: create an '
                               'API key on the array and set it.'))
@@ -291,15 +346,29 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if not conf.ngxstorage_portal_group:
             problems.append(_('ngxstorage_portal_group is not set: name '
                               'the portal group that serves iSCSI.'))
-        if (conf.ngxstorage_ca_bundle
-                and not os.path.isfile(conf.ngxstorage_ca_bundle)):
-            problems.append(_('ngxstorage_ca_bundle %s is not a readable '
-                              'file: fix the path.')
-                            % conf.ngxstorage_ca_bundle)
-        if conf.ngxstorage_ca_bundle and not conf.ngxstorage_verify_tls:
-            problems.append(_('ngxstorage_ca_bundle is set but '
-                              'ngxstorage_verify_tls is False: the bundle '
-                              'would be ignored.'))
+        ca_path, ca_name = self._option('driver_ssl_cert_path')
+        verify, verify_name = self._option('driver_ssl_cert_verify')
+        if ca_path and not os.path.exists(ca_path):
+            problems.append(_('%(name)s %(path)s is not a readable file or '
+                              'directory: fix the path.')
+                            % {'name': ca_name, 'path': ca_path})
+        if ca_path and not verify:
+            problems.append(_('%(ca)s is set but %(verify)s is False: the '
+                              'certificates would be ignored.')
+                            % {'ca': ca_name, 'verify': verify_name})
+        if conf.safe_get('chap_username') or conf.safe_get('chap_password'):
+            problems.append(_('chap_username/chap_password do not apply: '
+                              'the driver generates a CHAP secret per host '
+                              '(kept on the array, shared by every '
+                              'volume service); unset them and keep '
+                              'use_chap_auth.'))
+        try:
+            volume_utils.get_max_over_subscription_ratio(
+                conf.max_over_subscription_ratio, supports_auto=True)
+        except (exception.InvalidParameterValue, ValueError, TypeError):
+            problems.append(_('max_over_subscription_ratio %s is not '
+                              'valid: set auto or a number of at least 1.')
+                            % conf.max_over_subscription_ratio)
         return problems
 
     def _raise_setup_problems(self, problems):
@@ -323,9 +392,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         host = conf.san_ip
         if ':' in host and not host.startswith('['):
             host = '[%s]' % host  # IPv6 literal
-        verify = conf.ngxstorage_verify_tls
-        if verify and conf.ngxstorage_ca_bundle:
-            verify = conf.ngxstorage_ca_bundle
+        verify = bool(options.effective(conf, 'driver_ssl_cert_verify'))
+        ca_path = options.effective(conf, 'driver_ssl_cert_path')
+        if verify and ca_path:
+            verify = ca_path
         self.client = ngx_client.NGXStorageClient(
             '%s://%s:%s' % (scheme, host, port),
             conf.ngxstorage_api_token,
@@ -344,7 +414,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self._raise_setup_problems([
                 _('the array at %(ip)s answered something that is not the '
                   'NGXStorage REST API v2 (%(err)s): check san_ip and '
-                  'san_api_port.') % {'ip': self.configuration.san_ip,
+                  'san_api_port.') % {'ip': self.masked_san_ip,
                                       'err': err}])
 
     def _check_array(self):
@@ -355,10 +425,11 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         except ngx_exc.NGXStorageError as err:
             self._raise_setup_problems([
                 _('the array API at %(ip)s does not answer properly: '
-                  '%(err)s %(hint)s') % {'ip': conf.san_ip, 'err': err,
+                  '%(err)s %(hint)s') % {'ip': self.masked_san_ip, 'err': err,
                                          'hint': _hint(err)}])
         problems = []
         self.maxlun = system_info.maxlun
+        problems += self._check_services()
         problems += self._check_license()
         problems += self._check_pools()
         problems += self._check_portal_group()
@@ -366,7 +437,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if problems:
             self._raise_setup_problems(problems)
         self.exports = exports.HostExports(
-            self.client, self.portal_group_id, conf.ngxstorage_chap,
+            self.client, self.portal_group_id,
+            bool(options.effective(conf, 'use_chap_auth')),
             self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]],
             secrets=self._chap_secrets())
         self.deferred = deferred.DeferredDeletions(
@@ -431,12 +503,15 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                     'pool %s does not exist or the API key is not '
                     'authorized for it: fix ngxstorage_pools or the key\'s '
                     'authorized pools.') % name)
-            elif pool.status != 'ONLINE':
-                problems.append(_('pool %(name)s is %(status)s, not '
-                                  'ONLINE: repair it or remove it from '
-                                  'ngxstorage_pools.')
-                                % {'name': name, 'status': pool.status})
             else:
+                if pool.status != stats.HEALTHY_POOL:
+                    # Not a reason to stop serving the volumes of the
+                    # other pools (or this one's): the stats publish it
+                    # with no space until it is ONLINE.
+                    LOG.warning('Pool %(name)s is %(status)s, not ONLINE: '
+                                'no new volume is placed on it until it '
+                                'is; repair it on the array.',
+                                {'name': name, 'status': pool.status})
                 self.pool_owners[name] = pool.owner
         return problems
 
@@ -471,17 +546,43 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def _check_permissions(self):
         denied = []
+        unknown = []
         for endpoint, probe in _PERMISSION_PROBES:
             try:
                 probe(self.client)
             except ngx_exc.PermissionDenied:
                 denied.append(endpoint)
+            except (ngx_exc.TransientError, ngx_exc.InvalidResponse):
+                # A 5xx, a timeout or an unreadable answer says nothing
+                # about the permission.
+                unknown.append(endpoint)
             except ngx_exc.NGXStorageError:
                 pass  # Refused for the bad input: permitted.
+        problems = []
         if denied:
-            return [_('the API key is not permitted to use %s: grant these '
-                      'endpoints in API Management or use another '
-                      'ngxstorage_api_token.') % ', '.join(denied)]
+            problems.append(_('the API key is not permitted to use %s: '
+                              'grant these endpoints in API Management or '
+                              'use another ngxstorage_api_token.')
+                            % ', '.join(denied))
+        if unknown:
+            problems.append(_('whether the API key may use %s could not be '
+                              'checked (the array failed or did not '
+                              'answer): retry when the array answers.')
+                            % ', '.join(unknown))
+        return problems
+
+    def _check_services(self):
+        """The SAN (iSCSI) service must run on the array."""
+        try:
+            services = records.Services.from_answer(
+                self.client.get_services())
+        except ngx_exc.NGXStorageError as err:
+            return [_('the array services could not be read: %(err)s '
+                      '%(hint)s') % {'err': err, 'hint': _hint(err)}]
+        if services.running('san') is False:
+            return [_('the SAN (iSCSI) service is off on the array: '
+                      'enable it (Services > SAN) and restart the volume '
+                      'service.')]
         return []
 
     # -- helpers --------------------------------------------------------
@@ -997,7 +1098,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             'target_iqns': [target.iqn] * len(self.portals),
             'target_luns': [lun] * len(self.portals),
             'volume_id': volume.id,
-            'discard': True,
+            'discard': bool(self.configuration.safe_get(
+                'report_discard_supported')),
         }
         if entry.chap:
             props['auth_method'] = 'CHAP'
@@ -1040,6 +1142,124 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
 
     def remove_export(self, context, volume):
         """Nothing: terminate_connection unmaps the LUN per host."""
+
+    # -- snapshot attach (backups from a temporary snapshot) -----------
+    #
+    # The API maps LUNs, not snapshots: a snapshot is attached through a
+    # temporary clone named from the snapshot id (SNAPSHOT_EXPORT_PREFIX),
+    # made by create_export_snapshot (or initialize_connection_snapshot if
+    # it is missing) and deleted by terminate_connection_snapshot once no
+    # host maps it, and by remove_export_snapshot. Every path Cinder takes
+    # after a failure (remove_export_snapshot after a failed initialize,
+    # terminate with force after a failed backup attach) removes it.
+
+    def backup_use_temp_snapshot(self):
+        """Whether backups read a temporary snapshot (the option's value).
+
+        Both ways work: a temporary snapshot attached through a clone, or
+        (the default) the volume or a temporary clone of it.
+        """
+        return bool(self.configuration.safe_get('backup_use_temp_snapshot'))
+
+    def _snapshot_export(self, snapshot):
+        """vol_id of the snapshot's temporary clone, or None."""
+        lun = records.LunList.from_answer(self.client.list_luns()).by_name(
+            naming.snapshot_export_name(snapshot.id))
+        return lun.id if lun else None
+
+    def _make_snapshot_export(self, snapshot):
+        """The snapshot's temporary clone (made if missing): vol_id."""
+        vol_id = self._snapshot_export(snapshot)
+        if vol_id:
+            return vol_id
+        name = naming.snapshot_export_name(snapshot.id)
+        try:
+            vol_id = records.cloned_lun_id(self.client.clone_snapshot(
+                self._snapshot_id(snapshot), name))
+        except (ngx_exc.Conflict,) + answers.UNCERTAIN:
+            vol_id = self._snapshot_export(snapshot)
+            if vol_id is None:
+                raise
+        LOG.info('Snapshot %(snap)s is exported through temporary clone '
+                 '%(vol)s.', {'snap': snapshot.id, 'vol': vol_id})
+        return vol_id
+
+    def _remove_snapshot_export(self, snapshot, connector=None):
+        """Unmap (from connector's host, or everywhere) and delete.
+
+        The clone is kept while another host still maps it.
+        """
+        vol_id = self._snapshot_export(snapshot)
+        if vol_id is None:
+            return
+        if connector and connector.get('host'):
+            owner = self.pool_owners.get(self._pool_of(snapshot.volume))
+            _run_host_locked(
+                exports.host_lock_key(host=connector['host']),
+                lambda: self.exports.detach(connector['host'], vol_id,
+                                            owner))
+            if self.exports.targets_with_lun(vol_id):
+                return
+        else:
+            self._unmap_everywhere(vol_id)
+        try:
+            self.client.delete_lun(vol_id)
+        except ngx_exc.NotFound:
+            pass
+        LOG.info('Removed temporary clone %(vol)s of snapshot %(snap)s.',
+                 {'vol': vol_id, 'snap': snapshot.id})
+
+    def create_export_snapshot(self, context, snapshot, connector):
+        """Make the temporary clone through which the snapshot is read."""
+        with array_errors(_('export snapshot %s') % snapshot.id):
+            self._make_snapshot_export(snapshot)
+
+    def initialize_connection_snapshot(self, snapshot, connector, **kwargs):
+        """Map the snapshot's temporary clone for the connector's host."""
+        self.validate_connector(connector)
+        host = connector['host']
+        with array_errors(_('attach snapshot %(id)s to host %(host)s')
+                          % {'id': snapshot.id, 'host': host}):
+            vol_id = self._make_snapshot_export(snapshot)
+            owner = self.pool_owners.get(self._pool_of(snapshot.volume), '1')
+            try:
+                entry, target, lun = _run_host_locked(
+                    exports.host_lock_key(host=host),
+                    lambda: self.exports.attach(
+                        host, connector['initiator'], vol_id, owner))
+            except ngx_exc.NGXStorageError:
+                with excutils.save_and_reraise_exception():
+                    self._cleanup(self.client.delete_lun, vol_id)
+        props = {
+            'target_discovered': False,
+            'target_portal': self.portals[0],
+            'target_iqn': target.iqn,
+            'target_lun': lun,
+            'target_portals': list(self.portals),
+            'target_iqns': [target.iqn] * len(self.portals),
+            'target_luns': [lun] * len(self.portals),
+            'access_mode': 'ro',
+            'discard': False,
+        }
+        if entry.chap:
+            props['auth_method'] = 'CHAP'
+            props['auth_username'] = entry.chap[0]
+            props['auth_password'] = entry.chap[1]
+        LOG.info('Attached snapshot %(id)s to host %(host)s: target %(t)s '
+                 'LUN %(lun)s.', {'id': snapshot.id, 'host': host,
+                                  't': target.name, 'lun': lun})
+        return {'driver_volume_type': 'iscsi', 'data': props}
+
+    def terminate_connection_snapshot(self, snapshot, connector, **kwargs):
+        """Unmap the temporary clone; delete it once no host maps it."""
+        with array_errors(_('detach snapshot %s') % snapshot.id):
+            self._remove_snapshot_export(snapshot, connector)
+
+    def remove_export_snapshot(self, context, snapshot):
+        """Delete the temporary clone (unmapped from every host first)."""
+        with array_errors(_('remove the export of snapshot %s')
+                          % snapshot.id):
+            self._remove_snapshot_export(snapshot)
 
     # -- manage / unmanage (see manage.py) ----------------------------
 
@@ -1155,6 +1375,28 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                  {'id': volume.id, 'changes': changes or 'no change'})
         return True, None
 
+    # -- groups -----------------------------------------------------------
+
+    def create_group(self, context, group):
+        """Generic groups by Cinder; consistent snapshot groups refused.
+
+        The array snapshots one LUN at a time, so a group type with
+        consistent_group_snapshot_enabled cannot be honoured. Every other
+        group is Cinder's generic group (NotImplementedError tells the
+        manager to use it; the other group calls are BaseVD's).
+        """
+        if volume_utils.is_group_a_cg_snapshot_type(group):
+            msg = _('NGXStorage backend %(backend)s cannot create group '
+                    '%(id)s: its group type has '
+                    'consistent_group_snapshot_enabled, and the array has '
+                    'no consistent group snapshot (it snapshots one LUN at '
+                    'a time). Use a group type without it for a generic '
+                    'volume group.') % {'backend': self.backend_name,
+                                        'id': group.id}
+            LOG.error(msg)
+            raise exception.InvalidGroupType(reason=msg)
+        raise NotImplementedError()
+
     def update_migrated_volume(self, ctxt, volume, new_volume,
                                original_volume_status):
         """The volume takes the migrated LUN's name_id and location.
@@ -1197,45 +1439,22 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self._collect_deferred(limit=COLLECT_LIMIT)
 
     def _update_volume_stats(self):
-        """One call: /status/capacity; the rest is configuration."""
-        conf = self.configuration
-        with array_errors(_('read pool capacity')):
-            capacity = self.client.get_capacity()
-            pools_capacity = [records.PoolCapacity.from_answer(capacity, name)
-                              for name in conf.ngxstorage_pools]
+        """Publish capacity, health and load; never raises (stats.py).
+
+        An array that cannot be read is reported down with the reason;
+        periodic housekeeping runs once per period while it is up.
+        """
+        self._stats = self.stats.report(self.client)
+        if self._stats['backend_state'] == 'up':
+            self._periodic_housekeeping()
+
+    def _periodic_housekeeping(self):
+        """Work done once a stats period while the array answers.
+
+        The single call point for periodic tasks: collection of deferred
+        deletions (bounded, every COLLECT_INTERVAL seconds).
+        """
         self._periodic_collection()
-        ratio = volume_utils.get_max_over_subscription_ratio(
-            conf.max_over_subscription_ratio, supports_auto=False)
-        pools = []
-        for pool in pools_capacity:
-            name = pool.name
-            pools.append({
-                'pool_name': name,
-                'total_capacity_gb': _gib(pool.total),
-                'free_capacity_gb': _gib(pool.free),
-                'provisioned_capacity_gb': _gib(pool.provisioned),
-                'allocated_capacity_gb': _gib(pool.allocated),
-                'thin_provisioning_support': True,
-                'thick_provisioning_support': True,
-                'max_over_subscription_ratio': ratio,
-                'reserved_percentage': conf.reserved_percentage,
-                'QoS_support': True,
-                'multiattach': True,
-                'online_extend_support': True,
-                'location_info': 'ngxstorage:%s:%s' % (conf.san_ip, name),
-            })
-            pools[-1].update(volume_types.pool_capabilities(self.datareduce))
-        self._stats = {
-            'volume_backend_name': conf.safe_get('volume_backend_name')
-            or 'ngxstorage',
-            'vendor_name': self.VENDOR,
-            'driver_version': self.VERSION,
-            'storage_protocol': constants.ISCSI,
-            'total_capacity_gb': sum(p['total_capacity_gb'] for p in pools),
-            'free_capacity_gb': sum(p['free_capacity_gb'] for p in pools),
-            'sparse_copy_volume': True,
-            'pools': pools,
-        }
 
 
 units_gib = 1024 ** 3
@@ -1244,6 +1463,11 @@ units_gib = 1024 ** 3
 _HOST_NAME_RE = re.compile(
     r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
     r'(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
+
+
+def _masked_address(text):
+    """An address with the user:password@ part of it (if any) masked."""
+    return re.sub(r'[^/@]*@', '***@', str(text or ''))
 
 
 def _is_host_address(text):
@@ -1268,10 +1492,6 @@ def _check_size(volume, size, below=0):
                    'whole number of GiB, at least %(min)d, is needed.') % {
             'id': volume.id, 'size': size, 'min': max(1, below + 1)}
         raise exception.InvalidInput(reason=reason)
-
-
-def _gib(size_bytes):
-    return round(size_bytes / units_gib, 2)
 
 
 def _portal(text):

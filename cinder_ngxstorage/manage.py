@@ -66,6 +66,12 @@ REASON_CLONE_SOURCE = _('Internal snapshot of the Cinder driver (the '
                         'source of a cloned volume).')
 REASON_EXPORTED = _('Exported to target(s) %s: unmap it on the array '
                     'first.')
+REASON_SNAPSHOT_EXPORT = _('Temporary clone of the Cinder driver (a '
+                           'snapshot attached for a backup); removed when '
+                           'the snapshot is detached.')
+REASON_NO_SIZE = _('The array reports no readable size for it (vol_size), '
+                   'so Cinder cannot size the volume; check the LUN on the '
+                   'array.')
 
 
 def size_gib(size_bytes):
@@ -198,9 +204,14 @@ class Manageable:
             return REASON_REGISTRY
         if detail.id in pending_luns:
             return REASON_DEFERRED
+        if (naming.decode_name(detail.name or '') or ('',))[0] == (
+                naming.SNAPSHOT_EXPORT_PREFIX):
+            return REASON_SNAPSHOT_EXPORT
         targets = detail.exported_to
         if targets:
             return REASON_EXPORTED % targets
+        if not detail.size or detail.size < 0:
+            return REASON_NO_SIZE
         return None
 
     def lun_to_manage(self, volume, existing_ref):

@@ -40,8 +40,11 @@ import uuid
 VOLUME_PREFIX = 'cv-'
 SNAPSHOT_PREFIX = 'cs-'
 CLONE_SNAPSHOT_PREFIX = 'ci-'
+# The temporary clone through which a snapshot is attached (a backup).
+SNAPSHOT_EXPORT_PREFIX = 'ce-'
 # Objects whose name starts with one of these were made by this driver.
-CINDER_PREFIXES = (VOLUME_PREFIX, SNAPSHOT_PREFIX, CLONE_SNAPSHOT_PREFIX)
+CINDER_PREFIXES = (VOLUME_PREFIX, SNAPSHOT_PREFIX, CLONE_SNAPSHOT_PREFIX,
+                   SNAPSHOT_EXPORT_PREFIX)
 
 # The LUN whose snapshots record objects waiting for deletion (see
 # driver docs, "deferred deletion").
@@ -81,6 +84,11 @@ def snapshot_name(snapshot_id):
 def clone_snapshot_name(name_id):
     """Internal snapshot taken to clone a volume into volume name_id."""
     return CLONE_SNAPSHOT_PREFIX + _encode_uuid(name_id)
+
+
+def snapshot_export_name(snapshot_id):
+    """LUN name of the temporary clone that exports a Cinder snapshot."""
+    return SNAPSHOT_EXPORT_PREFIX + _encode_uuid(snapshot_id)
 
 
 def decode_name(name):

@@ -12,14 +12,26 @@
 
 """Configuration options of the NGXStorage driver.
 
-The options live under a backend section of cinder.conf. Cinder's common
-``san_ip`` and ``san_api_port`` are reused for the management address;
-everything specific to NGXStorage carries the ``ngxstorage_`` prefix.
+The options live under a backend section of cinder.conf. Cinder's shared
+options are reused where one exists: ``san_ip``, ``san_api_port``,
+``san_thin_provision``, ``use_chap_auth``, ``driver_ssl_cert_verify``,
+``driver_ssl_cert_path``, ``report_discard_supported``,
+``reserved_percentage``, ``max_over_subscription_ratio``; everything
+specific to NGXStorage carries the ``ngxstorage_`` prefix. The driver's
+first names for three of Cinder's options (``ngxstorage_chap``,
+``ngxstorage_verify_tls``, ``ngxstorage_ca_bundle``) are deprecated
+aliases: :func:`effective` reads Cinder's option when it is set, else the
+alias (warning once), else the driver's default, which keeps CHAP and
+TLS verification on where Cinder's own defaults are off.
 """
 
 import copy
 
 from oslo_config import cfg
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+SHARED_GROUP = 'backend_defaults'
 
 NGXSTORAGE_OPTS = [
     cfg.StrOpt('ngxstorage_api_token',
@@ -46,17 +58,23 @@ NGXSTORAGE_OPTS = [
                 default=True,
                 help='Talk to the array API over HTTPS.'),
     cfg.BoolOpt('ngxstorage_verify_tls',
-                default=True,
-                help='Verify the array\'s TLS certificate. Turning this off '
-                     'exposes the API token to anyone on the path.'),
+                deprecated_for_removal=True,
+                deprecated_reason='Use Cinder\'s driver_ssl_cert_verify.',
+                help='Deprecated alias of driver_ssl_cert_verify (read '
+                     'only when that is not set): verify the array\'s TLS '
+                     'certificate. Unset, verification is on.'),
     cfg.StrOpt('ngxstorage_ca_bundle',
-               help='Path to a CA bundle used to verify the array\'s TLS '
-                    'certificate (for a self-signed or private CA).'),
+               deprecated_for_removal=True,
+               deprecated_reason='Use Cinder\'s driver_ssl_cert_path.',
+               help='Deprecated alias of driver_ssl_cert_path (read only '
+                    'when that is not set): a CA bundle to verify the '
+                    'array\'s TLS certificate with.'),
     cfg.BoolOpt('ngxstorage_chap',
-                default=True,
-                help='Protect every host\'s iSCSI sessions with CHAP. The '
-                     'secret is generated once per host, kept on the array '
-                     'and reused by every cinder-volume node.'),
+                deprecated_for_removal=True,
+                deprecated_reason='Use Cinder\'s use_chap_auth.',
+                help='Deprecated alias of use_chap_auth (read only when '
+                     'that is not set): protect every host\'s iSCSI '
+                     'sessions with CHAP. Unset, CHAP is on.'),
     cfg.FloatOpt('ngxstorage_api_timeout',
                  default=60.0,
                  min=1.0,
@@ -74,10 +92,83 @@ NGXSTORAGE_OPTS = [
                min=1,
                help='Size of the HTTP connection pool to the array (upper '
                     'bound of concurrent API calls from one service).'),
+    cfg.IntOpt('ngxstorage_license_warning_days',
+               default=30,
+               min=0,
+               help='Warn (once a day, in the volume service log) when '
+                    'the array licence expires within this many days. '
+                    'An expired licence reports the backend down.'),
 ]
 
 CONF = cfg.CONF
 CONF.register_opts(NGXSTORAGE_OPTS, group='backend_defaults')
+
+
+#: Cinder's option -> (its deprecated ngxstorage_ alias, the driver's
+#: default when neither is set).
+ALIASES = {
+    'use_chap_auth': ('ngxstorage_chap', True),
+    'driver_ssl_cert_verify': ('ngxstorage_verify_tls', True),
+    'driver_ssl_cert_path': ('ngxstorage_ca_bundle', None),
+}
+
+_warned = set()
+
+
+def is_set(configuration, name):
+    """Whether the operator set option name for this backend.
+
+    In the backend's section (where Cinder makes every option's default
+    None) or in ``[backend_defaults]`` (a value that is not a default).
+    """
+    group = getattr(configuration, 'config_group', None) or SHARED_GROUP
+    try:
+        if (group != SHARED_GROUP
+                and CONF[group][name] is not None):
+            return True
+        info = CONF.get_location(name, SHARED_GROUP)
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError, KeyError):
+        return False
+    # No location: nothing was ever set (the value is the default).
+    if info is None or info.location in (cfg.Locations.opt_default,
+                                         cfg.Locations.set_default):
+        return False
+    if info.location == cfg.Locations.set_override:
+        # oslo.config keeps reporting set_override after clear_override
+        # (overrides are for tests and tools, never in cinder.conf): an
+        # override counts when it differs from the option's default.
+        value = CONF[SHARED_GROUP][name]
+        return value is not None and value != _shared_default(name)
+    return True
+
+
+def _shared_default(name):
+    """The registered default of a [backend_defaults] option."""
+    from cinder.volume import driver  # Cinder's shared options
+    for opt in driver.volume_opts:
+        if opt.name == name:
+            return opt.default
+    return None
+
+
+def effective(configuration, name):
+    """The value of Cinder's option name for this backend.
+
+    Cinder's option when set, else its deprecated alias when set (with a
+    warning, once per process), else the driver's default (ALIASES).
+    """
+    alias, default = ALIASES[name]
+    if is_set(configuration, name):
+        return configuration.safe_get(name)
+    value = configuration.safe_get(alias)
+    if value is not None:
+        if alias not in _warned:
+            _warned.add(alias)
+            LOG.warning('Option %(old)s is deprecated and will be removed: '
+                        'set Cinder\'s %(new)s instead (same meaning).',
+                        {'old': alias, 'new': name})
+        return value
+    return default
 
 
 def list_opts():

@@ -555,14 +555,29 @@ def created_group_id(data):
 class PoolCapacity:
     """One pool's ``info`` in ``GET /status/capacity``, in bytes.
 
-    A pool the answer does not have, or a size it does not give, is 0.
+    A pool the answer does not have, or a size it does not give, is 0
+    (``logical_*``: None when not given).
+
+    Which fields mean usable space is read from the reference's example
+    (lines 1680-1713): ``total_size``/``free_size`` count raw space (pool
+    ``test``: ``free_size`` 11215 GB where ``logical_avail`` is 7303 GB,
+    a third lower: the redundancy's share), and ``logical_reserved`` is
+    the space all protocols use (225168031232 against iscsi + replica +
+    shares = 225133151024, 0.02 % apart), not the LUNs' provisioned
+    sizes. So :attr:`free` is ``logical_avail`` and :attr:`total` is
+    ``total_size`` in the same usable unit: scaled by ``logical_avail /
+    free_size``. That needs no reading of ``logical_reserved`` (an array
+    may answer the provisioned sizes there) and is exact where the raw
+    and usable fields agree. An answer without ``logical_avail`` is read
+    through the raw fields.
     """
 
     name: str
-    total: int = 0  # total_size
-    free: int = 0  # free_size
+    total_size: int = 0  # raw
+    free_size: int = 0  # raw
     allocated: int = 0  # allocated_size
-    provisioned: int = 0  # logical_reserved
+    logical_avail: int = None  # usable free
+    logical_reserved: int = None  # usable space used by all protocols
 
     @classmethod
     def from_answer(cls, data, name):
@@ -572,8 +587,31 @@ class PoolCapacity:
         if not isinstance(info, dict):
             return cls(name)
         return cls(name, *(_int(info.get(key), 0) for key in (
-            'total_size', 'free_size', 'allocated_size',
-            'logical_reserved')))
+            'total_size', 'free_size', 'allocated_size')),
+            *(_int(info.get(key)) for key in (
+                'logical_avail', 'logical_reserved')))
+
+    @property
+    def free(self):
+        """Usable free bytes (logical_avail, else free_size)."""
+        if self.logical_avail is None:
+            return self.free_size
+        return min(self.logical_avail, self.free_size or self.logical_avail)
+
+    @property
+    def total(self):
+        """Usable total bytes: total_size in the unit of logical_avail."""
+        if self.logical_avail is None or self.free_size <= 0:
+            # A full pool shows no ratio: its raw total, or what is used.
+            if self.logical_avail is None:
+                return self.total_size
+            return self.free + self.allocated
+        return int(self.total_size * self.free / self.free_size)
+
+    @property
+    def used(self):
+        """Usable bytes in use (total - free)."""
+        return max(0, self.total - self.free)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -592,18 +630,72 @@ class SystemInfo:
 
 @dataclasses.dataclass(frozen=True)
 class Licence:
-    """The licence's features (``GET /status/license``)."""
+    """The licence's features and validity (``GET /status/license``)."""
 
     features: frozenset
+    expire_time: int = None  # epoch seconds; None when not said
 
     @classmethod
     def from_answer(cls, data):
         _object(data, 'the licence')
-        return cls(frozenset(k for k, v in data.items() if _flag(v)))
+        return cls(frozenset(k for k, v in data.items()
+                             if k not in ('expire_time', 'start_time')
+                             and _flag(v)),
+                   _int(data.get('expire_time')))
 
     def has(self, feature):
         """Whether the licence has feature ('snapshot', 'datareduce'...)."""
         return feature in self.features
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """Which services run (``GET /status/services``)."""
+
+    states: types.MappingProxyType  # service name -> enabled (bool)
+
+    @classmethod
+    def from_answer(cls, data):
+        _object(data, 'the services')
+        return cls(_frozen((str(k), _flag(v)) for k, v in data.items()))
+
+    def running(self, service):
+        """Whether service is enabled; None when the answer omits it."""
+        return self.states.get(service)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rates:
+    """``GET /status/iops`` or ``/status/bandwidth``: read, write, total."""
+
+    read: int = 0
+    write: int = 0
+    total: int = 0
+
+    @classmethod
+    def from_answer(cls, data):
+        _object(data, 'the rates')
+        return cls(*(_int(data.get(key), 0)
+                     for key in ('read', 'write', 'total')))
+
+
+@dataclasses.dataclass(frozen=True)
+class Cpu:
+    """``GET /status/cpu``: utilisation in percent and load averages."""
+
+    utilization: int = 0  # current_utilization
+    average_utilization: int = 0
+    load_1_min: float = 0.0
+
+    @classmethod
+    def from_answer(cls, data):
+        _object(data, 'the CPU status')
+        try:
+            load = float(data.get('load_1_min') or 0)
+        except (TypeError, ValueError):
+            load = 0.0
+        return cls(_int(data.get('current_utilization'), 0),
+                   _int(data.get('average_utilization'), 0), load)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -71,7 +71,7 @@ function configure_cinder_backend_ngxstorage {
     iniset $CINDER_CONF $name volume_driver $NGXSTORAGE_DRIVER
     iniset $CINDER_CONF $name volume_backend_name $name
     iniset $CINDER_CONF $name san_thin_provision $NGXSTORAGE_THIN
-    iniset $CINDER_CONF $name ngxstorage_chap $NGXSTORAGE_CHAP
+    iniset $CINDER_CONF $name use_chap_auth $NGXSTORAGE_CHAP
     if [[ "$NGXSTORAGE_SIMULATOR" == "True" ]]; then
         iniset $CINDER_CONF $name san_ip $NGXSTORAGE_SIM_HOST
         iniset $CINDER_CONF $name san_api_port $NGXSTORAGE_SIM_PORT
@@ -91,9 +91,9 @@ function configure_cinder_backend_ngxstorage {
         iniset $CINDER_CONF $name san_api_port $NGXSTORAGE_SAN_API_PORT
     fi
     iniset $CINDER_CONF $name ngxstorage_use_https $NGXSTORAGE_USE_HTTPS
-    iniset $CINDER_CONF $name ngxstorage_verify_tls $NGXSTORAGE_VERIFY_TLS
+    iniset $CINDER_CONF $name driver_ssl_cert_verify $NGXSTORAGE_VERIFY_TLS
     if [[ -n "$NGXSTORAGE_CA_BUNDLE" ]]; then
-        iniset $CINDER_CONF $name ngxstorage_ca_bundle $NGXSTORAGE_CA_BUNDLE
+        iniset $CINDER_CONF $name driver_ssl_cert_path $NGXSTORAGE_CA_BUNDLE
     fi
     iniset $CINDER_CONF $name ngxstorage_api_token $NGXSTORAGE_API_TOKEN
     iniset $CINDER_CONF $name ngxstorage_pools $NGXSTORAGE_POOLS

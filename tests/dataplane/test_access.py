@@ -51,7 +51,7 @@ class AccessTest(base.DataPlaneTestCase):
         self.io(data, iqn, 'read 0 4k')
 
     def test_without_chap_the_initiator_name_decides(self):
-        self.driver = self.make_driver(ngxstorage_chap=False)
+        self.driver = self.make_driver(use_chap_auth=False)
         data, iqn = self.attach(self.create_volume())
         self.assertNotIn('auth_method', data)
         self.io(data, iqn, 'write -P 0x12 0 1M', 'read -P 0x12 0 1M')

@@ -276,10 +276,10 @@ class ArrayModeTestCase(testtools.TestCase):
             'volume_driver': 'cinder_ngxstorage.driver.NGXStorageISCSIDriver',
             'volume_backend_name': 'ngxstorage',
             'san_thin_provision': 'True',
-            'ngxstorage_chap': 'True',
+            'use_chap_auth': 'True',
             'san_ip': '192.0.2.10',
             'ngxstorage_use_https': 'True',
-            'ngxstorage_verify_tls': 'True',
+            'driver_ssl_cert_verify': 'True',
             'ngxstorage_api_token': 'array-token-0123456789',
             'ngxstorage_pools': 'nvme1,nvme2',
             'ngxstorage_portal_group': 'iscsi-portals',
@@ -295,8 +295,8 @@ class ArrayModeTestCase(testtools.TestCase):
         section = self.harness.ini(self.harness.cinder_conf)['ngxstorage']
         self.assertEqual('8443', section['san_api_port'])
         self.assertEqual('/etc/ssl/ngx-ca.pem',
-                         section['ngxstorage_ca_bundle'])
-        self.assertEqual('False', section['ngxstorage_chap'])
+                         section['driver_ssl_cert_path'])
+        self.assertEqual('False', section['use_chap_auth'])
         self.assertEqual('False', section['san_thin_provision'])
 
     def test_two_backends_beside_lvm(self):

@@ -671,25 +671,83 @@ class CapacityAndStatusTest(ParsingTestCase):
     """PoolCapacity and the start-up records."""
 
     def test_capacity_from_reference(self):
+        capacity = records.PoolCapacity.from_answer(REF_CAPACITY, 'test')
         self.assertEqual(
-            records.PoolCapacity('test', total=11544872091648,
-                                 free=11215018603315,
+            records.PoolCapacity('test', total_size=11544872091648,
+                                 free_size=11215018603315,
                                  allocated=265214230528,
-                                 provisioned=225168031232),
-            records.PoolCapacity.from_answer(REF_CAPACITY, 'test'))
+                                 logical_avail=7303574094336,
+                                 logical_reserved=225168031232),
+            capacity)
+        # Usable: logical_avail free; the raw total in the same unit.
+        self.assertEqual(7303574094336, capacity.free)
+        self.assertEqual(11544872091648 * 7303574094336 // 11215018603315,
+                         capacity.total)
+        # What is used, so read, is within 5 % of what the protocols use
+        # (logical_reserved), which the driver does not need to trust.
+        usage = REF_CAPACITY['test']['protocol_usage']
+        protocols = sum(int(v) for v in usage.values())
+        self.assertLess(abs(capacity.used - protocols) / protocols, 0.05)
+        self.assertLess(abs(capacity.logical_reserved - protocols)
+                        / protocols, 0.0002)
+
+    def test_capacity_under_other_readings(self):
+        """Right whether logical_reserved is provisioned or used."""
+        # The simulator's strict reading: logical fields = raw ones,
+        # logical_reserved the (over-subscribed) provisioned sizes.
+        strict = records.PoolCapacity.from_answer({'p': {'info': {
+            'total_size': '100', 'free_size': '60', 'allocated_size': '40',
+            'logical_avail': '60', 'logical_reserved': '900'}}}, 'p')
+        self.assertEqual((100, 60, 40), (strict.total, strict.free,
+                                         strict.used))
+        # logical_avail 65 % of free_size (redundancy not in the raw).
+        example = records.PoolCapacity.from_answer({'p': {'info': {
+            'total_size': '1000', 'free_size': '600',
+            'allocated_size': '400', 'logical_avail': '390',
+            'logical_reserved': '260'}}}, 'p')
+        self.assertEqual((650, 390, 260), (example.total, example.free,
+                                           example.used))
+        # A full pool: no ratio to read; what is used counts.
+        full = records.PoolCapacity.from_answer({'p': {'info': {
+            'total_size': '100', 'free_size': '0', 'allocated_size': '70',
+            'logical_avail': '0'}}}, 'p')
+        self.assertEqual((70, 0), (full.total, full.free))
 
     def test_capacity_missing_and_numbers(self):
         self.assertEqual(records.PoolCapacity('nope'),
                          records.PoolCapacity.from_answer(REF_CAPACITY,
                                                           'nope'))
-        self.assertEqual(records.PoolCapacity('p', total=5, free=0),
-                         records.PoolCapacity.from_answer(
-                             {'p': {'info': {'total_size': 5,
-                                             'free_size': 'x'}}}, 'p'))
+        raw_only = records.PoolCapacity.from_answer(
+            {'p': {'info': {'total_size': 5, 'free_size': 'x'}}}, 'p')
+        self.assertEqual(records.PoolCapacity('p', total_size=5,
+                                              free_size=0), raw_only)
+        self.assertEqual((5, 0, 5), (raw_only.total, raw_only.free,
+                                     raw_only.used))
         self.assertEqual(records.PoolCapacity('p'),
                          records.PoolCapacity.from_answer(
                              {'p': {'info': 'x'}}, 'p'))
         self.assertMalformed(records.PoolCapacity.from_answer, [], 'p')
+
+    def test_services_rates_cpu(self):
+        services = records.Services.from_answer(
+            {'san': 0, 'nfs': 1, 'cifs': '1'})
+        self.assertIs(False, services.running('san'))
+        self.assertIs(True, services.running('cifs'))
+        self.assertIsNone(services.running('s3'))
+        self.assertEqual(records.Rates(1, 2, 3), records.Rates.from_answer(
+            {'read': 1, 'write': '2', 'total': 3}))
+        self.assertEqual(records.Rates(), records.Rates.from_answer({}))
+        cpu = records.Cpu.from_answer({'current_utilization': 4,
+                                       'average_utilization': 1,
+                                       'load_1_min': '0.38'})
+        self.assertEqual((4, 1, 0.38), (cpu.utilization,
+                                        cpu.average_utilization,
+                                        cpu.load_1_min))
+        self.assertEqual(1786924800,
+                         records.Licence.from_answer(REF_LICENSE).expire_time)
+        for parse in (records.Services.from_answer,
+                      records.Rates.from_answer, records.Cpu.from_answer):
+            self.assertMalformed(parse, [])
 
     def test_status_records_from_reference(self):
         self.assertEqual(64, records.SystemInfo.from_answer(
@@ -876,7 +934,7 @@ class SimulatorAnswersTest(ParsingTestCase):
         self.assertEqual(100 * GiB, capacity.total)
         self.assertGreater(capacity.free, 0)
         self.assertLessEqual(capacity.free, capacity.total)
-        for value in (capacity.allocated, capacity.provisioned):
+        for value in (capacity.allocated, capacity.used):
             self.assertIsInstance(value, int)
         self.assertEqual(64, records.SystemInfo.from_answer(
             c.get_system_info()).maxlun)

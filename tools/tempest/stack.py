@@ -169,10 +169,12 @@ def capabilities():
         module = getattr(method, '__module__', '') or ''
         return module.startswith('cinder_ngxstorage')
 
+    from cinder_ngxstorage import stats
     source = ''
     try:
         import inspect
-        source = inspect.getsource(cls)
+        # The pool stats are built in stats.py.
+        source = inspect.getsource(cls) + inspect.getsource(stats)
     except (OSError, TypeError):
         pass
     return {

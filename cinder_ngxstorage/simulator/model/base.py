@@ -228,6 +228,8 @@ class ModelBase(object):
             backing_mod.NullBacking())
         self.on_change = on_change
         self.reading = reading if reading is not None else readings.STRICT
+        # Services switched off by an admin (set_service); not dumped.
+        self._services_off = set()
         self.boot_time = time.time()
 
     @staticmethod

@@ -56,6 +56,12 @@ def _uptime_text(seconds):
     return ', '.join(parts)
 
 
+#: Services and whether they run unless an admin stopped them.
+_SERVICES = {'callhome': 1, 'cifs': 1, 'mail_alert': 1, 'nfs': 1,
+             'ntp': 1, 'remote_help': 0, 'replication': 1, 's3': 1,
+             'san': 1, 'snmp': 1, 'snmp_trap': 0, 'syslog': 1}
+
+
 class Status(object):
     """Pools, health, licence and the array-wide reads."""
 
@@ -105,6 +111,19 @@ class Status(object):
         if update:
             self._add_alert('INFO', 'Licence updated: %s' % ', '.join(
                 '%s=%s' % (k, update[k]) for k in sorted(update)))
+        self._changed()
+
+    @dispatch.admin
+    def set_service(self, name, enabled):
+        """Switch a service of ``status.services`` on or off (``san``)."""
+        if name not in _SERVICES:
+            raise errors.Invalid('unknown service %s' % name)
+        if enabled:
+            self._services_off.discard(name)
+        else:
+            self._services_off.add(name)
+        self._add_alert('INFO' if enabled else 'WARNING', 'Service %s %s'
+                        % (name, 'started' if enabled else 'stopped'))
         self._changed()
 
     # -- pools -------------------------------------------------------------
@@ -242,9 +261,8 @@ class Status(object):
     @dispatch.operation('status.services')
     def status_services(self, ctx, params):
         """Enabled (1) / disabled (0) services."""
-        return {'callhome': 1, 'cifs': 1, 'mail_alert': 1, 'nfs': 1,
-                'ntp': 1, 'remote_help': 0, 'replication': 1, 's3': 1,
-                'san': 1, 'snmp': 1, 'snmp_trap': 0, 'syslog': 1}
+        return {name: 0 if name in self._services_off else on
+                for name, on in _SERVICES.items()}
 
     @dispatch.operation('status.system_info')
     def status_system_info(self, ctx, params):

@@ -38,7 +38,8 @@ class AttachTest(base.DriverTestCase):
         self.assertEqual(self.PORTALS[0], data['target_portal'])
         self.assertEqual([data['target_iqn']] * 2, data['target_iqns'])
         self.assertEqual([data['target_lun']] * 2, data['target_luns'])
-        self.assertTrue(data['discard'])
+        # report_discard_supported is off by default.
+        self.assertIs(False, data['discard'])
         self.assertEqual(vol.id, data['volume_id'])
         # CHAP: the group holds the host's IQN and the returned secret.
         group = self.group_of(conn['host'])
@@ -52,7 +53,7 @@ class AttachTest(base.DriverTestCase):
         self.assertEqual(self.sim.portal_group_id, target['portal_id'])
 
     def test_no_chap(self):
-        self.driver = self.make_driver(ngxstorage_chap=False)
+        self.driver = self.make_driver(use_chap_auth=False)
         info = self.driver.initialize_connection(self.create_volume(),
                                                  self.connector())
         self.assertNotIn('auth_method', info['data'])

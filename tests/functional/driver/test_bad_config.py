@@ -68,6 +68,17 @@ class BadConfigTest(base.DriverTestCase):
                        'ngxstorage_portal_group'):
             self.assertIn(option, text)
 
+    def test_san_service_off(self):
+        self.sim.state.set_service('san', False)
+        text = self.start_service()
+        self.assertIn('SAN (iSCSI) service is off', text)
+        self.sim.state.set_service('san', True)
+        self.make_driver()
+
+    def test_credentials_in_san_ip_masked(self):
+        text = self.assert_names('san_ip', san_ip='admin:Pa55w0rdX@10.0.0.1')
+        self.assertNotIn('Pa55w0rdX', text)
+
     def test_malformed_address(self):
         for value in ('not a host name!', 'http://10.0.0.1', '10.0.0.1/x',
                       'user@10.0.0.1'):
@@ -197,13 +208,17 @@ class TLSConfigTest(base.DriverTestCase):
                                  tls_key=self.key_file)
             self.sim.__enter__()
             self.addCleanup(self.sim.__exit__, None, None, None)
-        extra.setdefault('ngxstorage_ca_bundle', self.ca_file)
+        extra.setdefault('driver_ssl_cert_path', self.ca_file)
         return super().make_driver(setup=setup, **extra)
 
     def test_verification_is_on_by_default(self):
+        # Cinder's driver_ssl_cert_verify defaults to False; unset, the
+        # driver verifies.
+        self.assertEqual(('ngxstorage_verify_tls', True),
+                         options.ALIASES['driver_ssl_cert_verify'])
         [opt] = [o for o in options.NGXSTORAGE_OPTS
                  if o.name == 'ngxstorage_verify_tls']
-        self.assertIs(True, opt.default)
+        self.assertIsNone(opt.default)
         [opt] = [o for o in options.NGXSTORAGE_OPTS
                  if o.name == 'ngxstorage_use_https']
         self.assertIs(True, opt.default)
@@ -215,17 +230,30 @@ class TLSConfigTest(base.DriverTestCase):
 
     def test_unknown_ca_is_refused(self):
         err = self.assertRaises(exception.VolumeDriverException,
-                                self.make_driver, ngxstorage_ca_bundle=None)
-        self.assertIn('ngxstorage_ca_bundle', str(err))
+                                self.make_driver, driver_ssl_cert_path=None)
+        self.assertIn('driver_ssl_cert_path', str(err))
         self.assertIn('certificate', str(err))
 
     def test_verification_off_works_and_warns(self):
         logs = self.useFixture(fixtures.FakeLogger(
             name='cinder_ngxstorage', level=logging.WARNING))
-        drv = self.make_driver(ngxstorage_ca_bundle=None,
-                               ngxstorage_verify_tls=False)
+        drv = self.make_driver(driver_ssl_cert_path=None,
+                               driver_ssl_cert_verify=False)
         drv.get_volume_stats(refresh=True)
         self.assertIn('verification', logs.output)
+
+    def test_deprecated_aliases_still_work(self):
+        """ngxstorage_ca_bundle / ngxstorage_verify_tls: read, warned."""
+        logs = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ngxstorage', level=logging.WARNING))
+        options._warned.clear()
+        drv = self.make_driver(driver_ssl_cert_path=None,
+                               ngxstorage_ca_bundle=self.ca_file)
+        self.assertEqual('up', drv.get_volume_stats(
+            refresh=True)['backend_state'])
+        self.assertEqual(1, logs.output.count(
+            'ngxstorage_ca_bundle is deprecated'))
+        self.assertIn('driver_ssl_cert_path', logs.output)
 
     def test_plain_http_to_a_tls_endpoint(self):
         err = self.assertRaises(exception.VolumeDriverException,

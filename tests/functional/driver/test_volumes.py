@@ -18,6 +18,7 @@ from cinder import exception
 from cinder import objects
 
 from cinder_ngxstorage import naming
+from cinder_ngxstorage import stats as stats_mod
 from tests.functional.driver import base
 
 GIB = 1024 ** 3
@@ -201,7 +202,10 @@ class VolumeLifecycleTest(base.DriverTestCase):
         self.create_volume(size=5, pool='pool2')
         self.driver.client.on_request.reset()
         stats = self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(1, self.driver.client.on_request.total())
+        # Fixed reads (capacity, health, licence, LUN list, load).
+        self.assertEqual(len(stats_mod.READS),
+                         self.driver.client.on_request.total())
+        self.assertEqual('up', stats['backend_state'])
         self.assertEqual('NGXStorage', stats['vendor_name'])
         self.assertEqual('iSCSI', stats['storage_protocol'])
         pools = {p['pool_name']: p for p in stats['pools']}

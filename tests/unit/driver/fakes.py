@@ -200,6 +200,7 @@ class DriverTestCase(testtools.TestCase):
             {'pool_name': name, 'status': 'ONLINE',
              'owner': owners.get(name, '1'), 'pool_id': 'p%d' % i}
             for i, name in enumerate(POOLS)]
+        client.get_services.return_value = {'san': 1, 'nfs': 1}
         client.list_portal_groups.return_value = [
             {'id': PG_ID, 'portal_name': PORTAL_GROUP, 'owner': '1'}]
         client.get_portal_group.return_value = {
@@ -222,7 +223,7 @@ class DriverTestCase(testtools.TestCase):
 
     def ready_driver(self, owners=None, chap=True):
         """A driver set up against a healthy array; client mock reset."""
-        self.configure(ngxstorage_chap=chap)
+        self.configure(use_chap_auth=chap)
         drv = self.make_driver()
         unused, client = self.do_setup(drv)
         self.healthy_array(client, owners=owners)

@@ -341,7 +341,8 @@ class OsBrickTestCase(fakes.DriverTestCase):
             self.assertNotIn('auth_password', path)
 
     def test_volume_id_and_discard(self):
-        """volume_id and discard reach os-brick/Nova."""
+        """volume_id and discard (report_discard_supported) reach Nova."""
+        self.configure(report_discard_supported=True)
         props = self._props()
         self.assertEqual(fakes.VOLUME_UUID, props['volume_id'])
         self.assertIs(True, props['discard'])

@@ -22,6 +22,7 @@ import ast
 import datetime
 import os
 import tempfile
+import time
 from unittest import mock
 
 from cinder import exception
@@ -36,6 +37,7 @@ from cinder_ngxstorage import exports
 from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from cinder_ngxstorage import stats as stats_mod
 from cinder_ngxstorage import volume_types
 from tests.unit.driver import fakes
 
@@ -271,8 +273,11 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
 
     def test_deferred_collection_failure(self):
         """A failing collection at start is logged; the service starts."""
-        self.client.list_snapshots.side_effect = fakes.error(
-            ngx_exc.ServerError, 'boom', 500)
+        def list_snapshots(vol_id=None):
+            if vol_id == 'x':  # the permission probe
+                raise fakes.error(ngx_exc.ValidationFailed, 'bad id', 400)
+            raise fakes.error(ngx_exc.ServerError, 'boom', 500)
+        self.client.list_snapshots.side_effect = list_snapshots
         self.drv.check_for_setup_error()
         self.assertIn('Could not collect deferred deletions',
                       self.logger.output)
@@ -287,6 +292,32 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
         self.assertIn('Could not collect deferred deletions',
                       self.logger.output)
         self.assertIn('not enough space', self.logger.output)
+
+    def test_probe_failure_is_unknown_not_permitted(self):
+        """A 5xx or a timeout in a probe: unknown, retry; not permitted."""
+        for exc in (fakes.error(ngx_exc.ServerError, 'boom', 500),
+                    fakes.error(ngx_exc.RequestTimeout, 'slow')):
+            self.client.delete_lun.side_effect = exc
+            msg = self._error()
+            self.assertIn('lun.delete could not be checked', msg)
+            self.assertIn('retry', msg)
+            self.assertNotIn('not permitted', msg)
+
+    def test_san_service_off(self):
+        """The SAN service off on the array fails setup clearly."""
+        self.client.get_services.return_value = {'san': 0, 'nfs': 1}
+        msg = self._error()
+        self.assertIn('SAN (iSCSI) service is off', msg)
+
+    def test_san_ip_with_credentials_masked(self):
+        """A san_ip with user:password@ never shows the password."""
+        self.configure(san_ip='admin:S3cretPw@192.0.2.5')
+        drv = self.make_driver()
+        err = self.assertRaises(exception.VolumeDriverException,
+                                drv.do_setup, self.ctx)
+        self.assertNotIn('S3cretPw', str(err))
+        self.assertNotIn('S3cretPw', self.logger.output)
+        self.assertIn('***@192.0.2.5', str(err))
 
     def _unreachable(self, exc):
         self.client.get_system_info.side_effect = exc
@@ -342,13 +373,18 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
         self.assertNotIn('pool1', msg)
 
     def test_pool_not_online(self):
-        """A DEGRADED or OFFLINE pool is named with its status."""
+        """A DEGRADED or OFFLINE pool is warned about, not fatal.
+
+        The service keeps serving the volumes it has; the stats publish
+        the pool with no space (StatsTestCase).
+        """
         status = self.client.get_pool_status.return_value
         status[0]['status'] = 'DEGRADED'
         status[1]['status'] = 'OFFLINE'
-        msg = self._error()
-        self.assertIn('pool1 is DEGRADED', msg)
-        self.assertIn('pool2 is OFFLINE', msg)
+        self.drv.check_for_setup_error()
+        self.assertIsNotNone(self.drv.exports)
+        self.assertIn('Pool pool1 is DEGRADED', self.logger.output)
+        self.assertIn('Pool pool2 is OFFLINE', self.logger.output)
 
     def test_pool_status_unreadable(self):
         """Pool status refused: named, with the permission hint."""
@@ -450,13 +486,13 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
 
     def test_all_problems_together(self):
         """Pool, licence, portal group and permissions in one error."""
-        self.client.get_pool_status.return_value[1]['status'] = 'OFFLINE'
+        self.client.get_pool_status.return_value[1]['pool_name'] = 'nope'
         self.client.get_license.return_value = {'snapshot': 1, 'clone': 0}
         self.client.list_portal_groups.return_value = []
         self.client.create_target.side_effect = fakes.error(
             ngx_exc.PermissionDenied, 'forbidden', 403)
         msg = self._error()
-        for part in ('licence lacks clone', 'pool2 is OFFLINE',
+        for part in ('licence lacks clone', 'pool pool2 does not exist',
                      'portal group pg1 does not exist',
                      'iscsi_target.create', '(1)', '(2)', '(3)', '(4)'):
             self.assertIn(part, msg)
@@ -1227,8 +1263,17 @@ class ConnectionTestCase(fakes.DriverTestCase):
         return drv.initialize_connection(vol or self.volume(),
                                          connector or self.connector())
 
+    def test_discard_follows_report_discard_supported(self):
+        """Cinder's report_discard_supported says whether to discard."""
+        for value in (False, True):
+            self.configure(report_discard_supported=value)
+            drv = self.ready_driver()
+            self._new_host_answers()
+            self.assertIs(value, self._attach(drv)['data']['discard'])
+
     def test_attach_new_host(self):
         """Group, IQN, CHAP and target are made; properties returned."""
+        self.configure(report_discard_supported=True)
         drv = self.ready_driver()
         self._new_host_answers()
         info = self._attach(drv)
@@ -1681,39 +1726,75 @@ class ConnectionTestCase(fakes.DriverTestCase):
 
 
 class StatsTestCase(fakes.DriverTestCase):
-    """get_volume_stats: one API call, GiB values, pools."""
+    """get_volume_stats: fixed calls, usable GiB, health, load."""
 
+    # pool1 as the reference reads: raw total/free, usable logical_*.
     CAPACITY = {
-        'pool1': {'info': {'total_size': str(100 * GiB),
-                           'free_size': str(int(37.5 * GiB)),
+        'pool1': {'info': {'total_size': str(150 * GiB),
+                           'free_size': str(int(56.25 * GiB)),
                            'allocated_size': str(int(62.5 * GiB)),
-                           'logical_reserved': str(250 * GiB),
+                           'logical_reserved': str(int(62.5 * GiB)),
                            'logical_avail': str(int(37.5 * GiB))},
                   'protocol_usage': {'iscsi': str(int(62.5 * GiB))}},
         'pool2': {'info': {'total_size': str(50 * GiB),
                            'free_size': str(50 * GiB),
-                           'allocated_size': '0',
-                           'logical_reserved': '0'},
+                           'allocated_size': '0'},
                   'protocol_usage': {'iscsi': '0'}},
     }
+    LUNS = [
+        {'vol_id': fakes.VOL_ID, 'vol_name': 'a', 'pool_name': 'pool1',
+         'vol_size': str(100 * GiB)},
+        {'vol_id': fakes.SRC_VOL_ID, 'vol_name': 'b', 'pool_name': 'pool1',
+         'vol_size': str(150 * GiB)},
+        {'vol_id': fakes.CLONE_ID, 'vol_name': 'c', 'pool_name': 'other',
+         'vol_size': str(999 * GiB)},
+    ]
 
     POOL_KEYS = ('pool_name', 'total_capacity_gb', 'free_capacity_gb',
                  'provisioned_capacity_gb', 'allocated_capacity_gb',
                  'thin_provisioning_support', 'thick_provisioning_support',
                  'max_over_subscription_ratio', 'reserved_percentage',
-                 'QoS_support', 'multiattach', 'online_extend_support')
+                 'QoS_support', 'multiattach', 'online_extend_support',
+                 'backend_state', 'total_volumes', 'used_ratio',
+                 'array_total_iops', 'array_total_bps',
+                 'array_cpu_utilization', 'filter_function',
+                 'goodness_function')
 
     def setUp(self):
         super().setUp()
         self.configure(reserved_percentage=10,
                        max_over_subscription_ratio='5.0')
         self.drv = self.ready_driver()
-        self.client.get_capacity.return_value = self.CAPACITY
+        self.healthy_stats()
 
-    def test_one_call(self):
-        """Exactly one API call: get_capacity."""
+    def healthy_stats(self):
+        c = self.client
+        c.get_capacity.side_effect = None
+        c.get_capacity.return_value = self.CAPACITY
+        c.get_pool_status.return_value = [
+            {'pool_name': name, 'status': 'ONLINE', 'owner': '1'}
+            for name in fakes.POOLS]
+        c.get_license.return_value = {
+            'snapshot': 1, 'clone': 1,
+            'expire_time': int(time.time()) + 365 * 86400}
+        c.list_luns_detail.return_value = self.LUNS
+        c.get_iops.return_value = {'read': 10, 'write': 5, 'total': 15}
+        c.get_bandwidth.return_value = {'read': 100, 'write': 50,
+                                        'total': 150}
+        c.get_cpu.return_value = {'current_utilization': 7,
+                                  'average_utilization': 3,
+                                  'load_1_min': '0.38'}
+
+    def pools(self):
+        stats = self.drv.get_volume_stats(refresh=True)
+        return {p['pool_name']: p for p in stats['pools']}
+
+    def test_fixed_calls(self):
+        """Seven reads, whatever the number of LUNs."""
         self.drv.get_volume_stats(refresh=True)
-        self.assertEqual([mock.call.get_capacity()], self.client.mock_calls)
+        self.assertEqual([getattr(mock.call, name)()
+                          for name in stats_mod.READS],
+                         self.client.mock_calls)
 
     def test_backend_values(self):
         """Backend-wide values and sums."""
@@ -1722,46 +1803,80 @@ class StatsTestCase(fakes.DriverTestCase):
         self.assertEqual('NGXStorage', stats['vendor_name'])
         self.assertEqual('1.1.0', stats['driver_version'])
         self.assertEqual('iSCSI', stats['storage_protocol'])
+        self.assertEqual('up', stats['backend_state'])
         self.assertEqual(150.0, stats['total_capacity_gb'])
         self.assertEqual(87.5, stats['free_capacity_gb'])
 
     def test_pools(self):
-        """One pool entry per configured pool with the capability keys."""
-        stats = self.drv.get_volume_stats(refresh=True)
-        pools = {p['pool_name']: p for p in stats['pools']}
+        """Usable capacity, provisioned = the pool's LUN sizes."""
+        pools = self.pools()
         self.assertEqual(set(fakes.POOLS), set(pools))
         for pool in pools.values():
             for key in self.POOL_KEYS:
                 self.assertIn(key, pool)
         pool1 = pools['pool1']
+        # Usable: logical_avail 37.5 and the raw total 150 scaled by
+        # 37.5 / 56.25, not the raw 150 / 56.25.
         self.assertEqual(100.0, pool1['total_capacity_gb'])
         self.assertEqual(37.5, pool1['free_capacity_gb'])
         self.assertEqual(250.0, pool1['provisioned_capacity_gb'])
         self.assertEqual(62.5, pool1['allocated_capacity_gb'])
+        self.assertEqual(2, pool1['total_volumes'])
+        self.assertEqual(0.625, pool1['used_ratio'])
+        self.assertEqual(15, pool1['array_total_iops'])
+        self.assertEqual(150, pool1['array_total_bps'])
+        self.assertEqual(7, pool1['array_cpu_utilization'])
         self.assertEqual(5.0, pool1['max_over_subscription_ratio'])
         self.assertEqual(10, pool1['reserved_percentage'])
         self.assertTrue(pool1['thin_provisioning_support'])
         self.assertTrue(pool1['thick_provisioning_support'])
         self.assertTrue(pool1['multiattach'])
-        self.assertEqual(50.0, pools['pool2']['total_capacity_gb'])
+        pool2 = pools['pool2']
+        # No logical fields: the raw ones.
+        self.assertEqual(50.0, pool2['total_capacity_gb'])
+        self.assertEqual(0, pool2['provisioned_capacity_gb'])
+        self.assertEqual(0, pool2['total_volumes'])
 
-    def test_both_provisioning_kinds_reported(self):
-        """Both kinds are reported: create honours provisioning:type."""
+    def test_reference_example(self):
+        """The reference's capacity example: usable, not raw, figures."""
+        self.client.get_capacity.return_value = {
+            'pool1': {'info': {
+                'allocated_size': '265214230528',
+                'free_size': '11215018603315',
+                'logical_avail': '7303574094336',
+                'logical_reserved': '225168031232',
+                'total_size': '11544872091648'}}}
+        pool1 = self.pools()['pool1']
+        self.assertEqual(6801.98, pool1['free_capacity_gb'])
+        self.assertEqual(7002.04, pool1['total_capacity_gb'])
+
+    def test_thin_support_follows_san_thin_provision(self):
+        """Thick by default: no thin support, so no over-subscription."""
         for thin in (True, False):
             self.configure(san_thin_provision=thin)
-            stats = self.drv.get_volume_stats(refresh=True)
-            for pool in stats['pools']:
+            for pool in self.pools().values():
                 self.assertEqual(
-                    (True, True),
+                    (thin, True),
                     (pool['thin_provisioning_support'],
                      pool['thick_provisioning_support']))
+                if not thin:
+                    self.assertEqual(1.0,
+                                     pool['max_over_subscription_ratio'])
+
+    def test_auto_ratio(self):
+        """'auto' is computed with Cinder's formula; never raises."""
+        self.configure(max_over_subscription_ratio='auto')
+        pools = self.pools()
+        # 1 + provisioned / (used + 1) = 1 + 250 / 63.5
+        self.assertEqual(4.94, pools['pool1']['max_over_subscription_ratio'])
+        # Nothing provisioned: Cinder's initial 20.
+        self.assertEqual(20.0, pools['pool2']['max_over_subscription_ratio'])
 
     def test_pool_missing_from_capacity(self):
         """A pool the array does not report counts as empty."""
         self.client.get_capacity.return_value = {
             'pool1': self.CAPACITY['pool1']}
-        stats = self.drv.get_volume_stats(refresh=True)
-        pool2 = [p for p in stats['pools'] if p['pool_name'] == 'pool2'][0]
+        pool2 = self.pools()['pool2']
         self.assertEqual(0, pool2['total_capacity_gb'])
         self.assertEqual(0, pool2['free_capacity_gb'])
 
@@ -1772,13 +1887,125 @@ class StatsTestCase(fakes.DriverTestCase):
         self.drv.get_volume_stats(refresh=False)
         self.assertEqual([], self.client.mock_calls)
 
-    def test_capacity_error(self):
-        """A failure is an API error naming the action."""
+    def test_unreachable_is_down_then_up(self):
+        """No exception: down with 0 capacities and why; up again."""
         self.client.get_capacity.side_effect = fakes.error(
             ngx_exc.RequestTimeout)
-        err = self.assertRaises(exception.VolumeBackendAPIException,
-                                self.drv.get_volume_stats, True)
-        self.assertIn('read pool capacity', str(err))
+        stats = self.drv.get_volume_stats(refresh=True)
+        self.assertEqual('down', stats['backend_state'])
+        self.assertIn('could not be read', stats['backend_state_reason'])
+        self.assertEqual(0, stats['total_capacity_gb'])
+        for pool in stats['pools']:
+            self.assertEqual('down', pool['backend_state'])
+            self.assertEqual(0, pool['free_capacity_gb'])
+            self.assertEqual(0, pool['total_capacity_gb'])
+        self.assertIn('reported down', self.logger.output)
+        self.assertIn('did not answer in time', self.logger.output)
+        self.healthy_stats()
+        stats = self.drv.get_volume_stats(refresh=True)
+        self.assertEqual('up', stats['backend_state'])
+        self.assertIn('reachable again', self.logger.output)
+
+    def test_unreadable_answer_is_down(self):
+        self.client.list_luns_detail.return_value = {'not': 'a list'}
+        stats = self.drv.get_volume_stats(refresh=True)
+        self.assertEqual('down', stats['backend_state'])
+
+    def test_degraded_and_offline_pools_take_nothing(self):
+        for status in ('DEGRADED', 'OFFLINE'):
+            self.client.get_pool_status.return_value = [
+                {'pool_name': 'pool1', 'status': status},
+                {'pool_name': 'pool2', 'status': 'ONLINE'}]
+            stats = self.drv.get_volume_stats(refresh=True)
+            self.assertEqual('up', stats['backend_state'])
+            pools = {p['pool_name']: p for p in stats['pools']}
+            self.assertEqual('down', pools['pool1']['backend_state'])
+            self.assertEqual(0, pools['pool1']['free_capacity_gb'])
+            self.assertEqual(0, pools['pool1']['total_capacity_gb'])
+            self.assertIn(status, pools['pool1']['backend_state_reason'])
+            self.assertEqual('up', pools['pool2']['backend_state'])
+            self.assertEqual(50.0, pools['pool2']['free_capacity_gb'])
+            self.assertIn('pool pool1 is %s' % status, self.logger.output)
+
+    def test_expired_licence_is_down(self):
+        self.client.get_license.return_value = {
+            'snapshot': 1, 'expire_time': int(time.time()) - 60}
+        stats = self.drv.get_volume_stats(refresh=True)
+        self.assertEqual('down', stats['backend_state'])
+        self.assertIn('licence expired', stats['backend_state_reason'])
+
+    def test_expiring_licence_warned_once_a_day(self):
+        self.configure(ngxstorage_license_warning_days=30)
+        self.client.get_license.return_value = {
+            'snapshot': 1, 'expire_time': int(time.time()) + 5 * 86400}
+        for _ in range(3):
+            stats = self.drv.get_volume_stats(refresh=True)
+            self.assertEqual('up', stats['backend_state'])
+        self.assertEqual(1, self.logger.output.count('licence expires'))
+
+    def test_load_figures_optional(self):
+        """A key without the status endpoints still reports up, 0 load."""
+        for name in ('get_iops', 'get_bandwidth', 'get_cpu'):
+            getattr(self.client, name).side_effect = fakes.error(
+                ngx_exc.PermissionDenied, status=403)
+        pool1 = self.pools()['pool1']
+        self.assertEqual('up', pool1['backend_state'])
+        self.assertEqual(0, pool1['array_total_iops'])
+
+
+class ManageSizeTestCase(fakes.DriverTestCase):
+    """A LUN whose size cannot be read is not managed as 0 GiB."""
+
+    def test_unreadable_size_is_an_error(self):
+        drv = self.ready_driver()
+        for size in (None, 'lots', '0'):
+            detail = {'vol_id': VOL_ID, 'vol_name': 'legacy',
+                      'pool_name': 'pool1', 'protocols': {}}
+            if size is not None:
+                detail['vol_size'] = size
+            self.client.get_lun.return_value = detail
+            err = self.assertRaises(
+                exception.ManageExistingInvalidReference,
+                drv.manage_existing_get_size,
+                self.volume(provider_id=None), {'source-id': VOL_ID})
+            self.assertIn('no readable size', str(err))
+
+    def test_listing_marks_it_unsafe(self):
+        drv = self.ready_driver()
+        self.client.list_luns_detail.return_value = [
+            {'vol_id': VOL_ID, 'vol_name': 'legacy', 'pool_name': 'pool1',
+             'protocols': {}}]
+        [entry] = drv.get_manageable_volumes([], None, 10, 0,
+                                             ['reference'], ['asc'])
+        self.assertFalse(entry['safe_to_manage'])
+        self.assertIn('no readable size', entry['reason_not_safe'])
+
+
+class GroupTestCase(fakes.DriverTestCase):
+    """Generic groups go to Cinder; consistent snapshot groups refused."""
+
+    def cinder_group(self, consistent):
+        group = mock.Mock(id='g-1', group_type_id='t-1')
+        patch = mock.patch.object(
+            ngx_driver.volume_utils, 'is_group_a_cg_snapshot_type',
+            autospec=True, return_value=consistent)
+        patch.start()
+        self.addCleanup(patch.stop)
+        return group
+
+    def test_generic_group_left_to_cinder(self):
+        drv = self.ready_driver()
+        self.assertRaises(NotImplementedError, drv.create_group, self.ctx,
+                          self.cinder_group(False))
+        self.assertEqual([], self.client.mock_calls)
+
+    def test_consistent_group_refused(self):
+        drv = self.ready_driver()
+        err = self.assertRaises(exception.InvalidGroupType,
+                                drv.create_group, self.ctx,
+                                self.cinder_group(True))
+        self.assertIn('no consistent group snapshot', str(err))
+        self.assertEqual([], self.client.mock_calls)
 
 
 class ErrorTranslationTestCase(fakes.DriverTestCase):

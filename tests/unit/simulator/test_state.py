@@ -447,6 +447,14 @@ class TestCapacity(StateTestCase):
         self.assertEqual(500 * GIB,
                          self.capacity('pool2')['logical_reserved'])
 
+    def test_services_switch(self):
+        self.assertEqual(1, self.state.status_services(self.ctx, {})['san'])
+        self.state.set_service('san', False)
+        self.assertEqual(0, self.state.status_services(self.ctx, {})['san'])
+        self.state.set_service('san', True)
+        self.assertEqual(1, self.state.status_services(self.ctx, {})['san'])
+        self.assertApiError(400, self.state.set_service, 'nope', True)
+
     def test_extend_shrink_and_convert(self):
         vol_id = self.lun('vol', size=10)
         result = self.state.lun_modify(self.ctx, {'vol_id': vol_id,
