@@ -61,7 +61,7 @@ if [ "$series" = "$SERIES_CURRENT" ]; then
     docs=(-r doc/requirements.txt)
 fi
 pip install -q --upgrade pip
-pip install -q -c "$work/constraints.txt" "cinder==$SERIES_CINDER" \
+pip install -q --upgrade -c "$work/constraints.txt" "cinder==$SERIES_CINDER" \
     -r "$work/test-requirements.txt" "${docs[@]}" -e '.[simulator]'
 "$venv/bin/python" - "$SERIES_CINDER" <<'PY'
 import sys

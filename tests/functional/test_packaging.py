@@ -163,7 +163,7 @@ class PackagingTestCase(testtools.TestCase):
         # Installed beside Cinder: no requirement may pull in Cinder.
         self.assertEqual([], [r for r in plain
                               if r.lower().startswith('cinder')])
-        self.assertIn('os-brick>=6.0.0', plain)
+        self.assertIn('os-brick>=6.7.3', plain)
 
     # -- the sdist --------------------------------------------------------
 
