@@ -35,12 +35,15 @@ for suite in "${suites[@]}"; do
 done
 
 # Each series keeps its own stestr repository, beside the current
-# series' .stestr.
+# series' .stestr, from run to run: stestr balances its two workers with
+# the test times of the previous run.
 repo=".stestr-$series"
-rm -rf "$repo"
-mkdir -p "$repo"
 export PATH="$PWD/$SERIES_VENV/bin:$PATH"
-stestr --repo-url "$repo" init >/dev/null
+if [ ! -d "$repo/.stestr" ]; then
+    rm -rf "$repo"
+    mkdir -p "$repo"
+    stestr --repo-url "$repo" init >/dev/null
+fi
 rc=0
 stestr --repo-url "$repo" run --concurrency "${TEST_CONCURRENCY:-2}" \
     "${exclude[@]}" "$regex" > "$repo/run.log" 2>&1 || rc=$?
