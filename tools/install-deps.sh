@@ -23,6 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The current series' virtualenv (.venv): Cinder 29 under its
+# The current series' virtualenv (.venv): its Cinder under its
 # upper-constraints (tools/series.sh; reused when nothing changed).
-bash tools/series-venv.sh 2026.2
+. tools/series.sh
+bash tools/series-venv.sh "$SERIES_CURRENT"
