@@ -25,7 +25,7 @@ on what else runs on it (the load average is recorded).
 
 # Like cinder-volume: eventlet's monkey patching before anything else
 # (OS_CINDER_DISABLE_EVENTLET_PATCHING=1 runs on native threads).
-from cinder import monkey_patch; monkey_patch.patch()  # noqa
+from tests import monkey_patch; monkey_patch.patch()  # noqa
 
 import argparse  # noqa
 from concurrent import futures  # noqa

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what the tests and the demo need on a Debian machine (run as root):
 # the system packages of bindep.txt and a virtualenv in .venv with the
-# project and its test requirements. Safe to run again: it only adds.
+# project, its test and documentation requirements, under the current
+# series' upper-constraints. Safe to run again: it only adds. The older
+# series' virtualenvs (.venv-SERIES) are tools/series-venv.sh's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,12 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
-fi
-.venv/bin/pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-.venv/bin/pip install -q -r test-requirements.txt -e '.[simulator]' 2>&1 \
-    | grep -v '^WARNING: Location' || true
-.venv/bin/python -c 'import cinder, cinder_ngxstorage, werkzeug' \
-    || { echo "install-deps: the virtualenv is incomplete" >&2; exit 1; }
+# The current series' virtualenv (.venv): its Cinder under its
+# upper-constraints (tools/series.sh; reused when nothing changed).
+. tools/series.sh
+bash tools/series-venv.sh "$SERIES_CURRENT"

@@ -66,7 +66,15 @@ def copy_worktree(dest):
             continue  # deleted in the working tree
         os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
         shutil.copy2(src, os.path.join(dest, rel))
-    shutil.copytree(os.path.join(ROOT, '.git'), os.path.join(dest, '.git'))
+    if os.path.isdir(os.path.join(ROOT, '.git')):
+        shutil.copytree(os.path.join(ROOT, '.git'), os.path.join(dest, '.git'))
+    else:
+        # A git worktree (.git is a file naming the repository): a clone
+        # of its branch has the same history.
+        clone = os.path.join(dest, '.git-clone')
+        _run(['git', 'clone', '--quiet', '--no-checkout', ROOT, clone])
+        os.rename(os.path.join(clone, '.git'), os.path.join(dest, '.git'))
+        os.rmdir(clone)
     # pbr puts git's file list in the sdist: stage new files in the copy.
     _run(['git', 'add', '-A'], cwd=dest)
 
@@ -155,7 +163,7 @@ class PackagingTestCase(testtools.TestCase):
         # Installed beside Cinder: no requirement may pull in Cinder.
         self.assertEqual([], [r for r in plain
                               if r.lower().startswith('cinder')])
-        self.assertIn('os-brick>=6.0.0', plain)
+        self.assertIn('os-brick>=6.7.3', plain)
 
     # -- the sdist --------------------------------------------------------
 

@@ -34,7 +34,10 @@ from hypothesis import Phase
 from hypothesis import settings
 from hypothesis import strategies as st
 import requests
-import schemathesis
+try:
+    import schemathesis
+except ImportError:  # the 2024.1 series cannot have it (tools/series.sh)
+    schemathesis = None
 
 from cinder_ngxstorage.simulator import api_spec
 from tests.functional.simulator import base
@@ -76,6 +79,10 @@ class SimulatorFuzzTest(base.SimulatorTestCase):
                 label, response.status_code, response.text[:300]))
 
     def test_schema_driven(self):
+        if schemathesis is None:
+            if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
+                self.fail('schemathesis is not installed and CI is true')
+            self.skipTest('schemathesis is not installed')
         schema = schemathesis.openapi.from_dict(
             api_spec.render_openapi(server_url=self.sim.url))
         operations = [result.ok() for result in schema.get_all_operations()]
