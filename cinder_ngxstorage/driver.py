@@ -1078,6 +1078,28 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             if not connector.get(key):
                 raise exception.InvalidConnectorException(missing=key)
 
+    def _connection_info(self, entry, target, lun, **extra):
+        """os-brick's iSCSI connection info for a LUN of a host's target.
+
+        Every portal of the portal group leads to the same target and LUN
+        number (multipath); CHAP is added when the host's group has it.
+        """
+        props = {
+            'target_discovered': False,
+            'target_portal': self.portals[0],
+            'target_iqn': target.iqn,
+            'target_lun': lun,
+            'target_portals': list(self.portals),
+            'target_iqns': [target.iqn] * len(self.portals),
+            'target_luns': [lun] * len(self.portals),
+        }
+        props.update(extra)
+        if entry.chap:
+            props['auth_method'] = 'CHAP'
+            props['auth_username'] = entry.chap[0]
+            props['auth_password'] = entry.chap[1]
+        return {'driver_volume_type': 'iscsi', 'data': props}
+
     @_host_locked
     def initialize_connection(self, volume, connector):
         """Map the LUN for the connector's host; return iSCSI properties."""
@@ -1089,26 +1111,14 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             owner = self.pool_owners.get(self._pool_of(volume), '1')
             entry, target, lun = self.exports.attach(
                 host, connector['initiator'], vol_id, owner)
-        props = {
-            'target_discovered': False,
-            'target_portal': self.portals[0],
-            'target_iqn': target.iqn,
-            'target_lun': lun,
-            'target_portals': list(self.portals),
-            'target_iqns': [target.iqn] * len(self.portals),
-            'target_luns': [lun] * len(self.portals),
-            'volume_id': volume.id,
-            'discard': bool(self.configuration.safe_get(
-                'report_discard_supported')),
-        }
-        if entry.chap:
-            props['auth_method'] = 'CHAP'
-            props['auth_username'] = entry.chap[0]
-            props['auth_password'] = entry.chap[1]
+        info = self._connection_info(
+            entry, target, lun, volume_id=volume.id,
+            discard=bool(self.configuration.safe_get(
+                'report_discard_supported')))
         LOG.info('Attached volume %(id)s to host %(host)s: target %(t)s '
                  'LUN %(lun)s.', {'id': volume.id, 'host': host,
                                   't': target.name, 'lun': lun})
-        return {'driver_volume_type': 'iscsi', 'data': props}
+        return info
 
     @_host_locked
     def terminate_connection(self, volume, connector, **kwargs):
@@ -1230,25 +1240,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             except ngx_exc.NGXStorageError:
                 with excutils.save_and_reraise_exception():
                     self._cleanup(self.client.delete_lun, vol_id)
-        props = {
-            'target_discovered': False,
-            'target_portal': self.portals[0],
-            'target_iqn': target.iqn,
-            'target_lun': lun,
-            'target_portals': list(self.portals),
-            'target_iqns': [target.iqn] * len(self.portals),
-            'target_luns': [lun] * len(self.portals),
-            'access_mode': 'ro',
-            'discard': False,
-        }
-        if entry.chap:
-            props['auth_method'] = 'CHAP'
-            props['auth_username'] = entry.chap[0]
-            props['auth_password'] = entry.chap[1]
+        info = self._connection_info(entry, target, lun,
+                                     access_mode='ro', discard=False)
         LOG.info('Attached snapshot %(id)s to host %(host)s: target %(t)s '
                  'LUN %(lun)s.', {'id': snapshot.id, 'host': host,
                                   't': target.name, 'lun': lun})
-        return {'driver_volume_type': 'iscsi', 'data': props}
+        return info
 
     def terminate_connection_snapshot(self, snapshot, connector, **kwargs):
         """Unmap the temporary clone; delete it once no host maps it."""

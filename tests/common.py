@@ -24,11 +24,14 @@ all need:
 * :class:`Coordination`: Cinder's lock coordinator on a file backend in a
   temporary directory, stopped and its directory removed on clean-up;
 * :class:`SecretLeakDetector` (from :mod:`tests.secret_leaks`): the
-  secret-leak detector installed for one test and removed after it.
+  secret-leak detector installed for one test and removed after it;
+* :func:`tls_files`: a private CA and a certificate for 127.0.0.1 and
+  localhost, written as PEM files for an HTTPS simulator.
 
 Each tier's base class builds on these; no tier has its own copy.
 """
 
+import os
 import uuid
 
 from cinder import coordination
@@ -40,6 +43,7 @@ from cinder.volume import driver as cinder_driver
 from cinder.volume.drivers.san import san
 import fixtures
 from oslo_config import cfg
+import trustme
 
 from cinder_ngxstorage import options
 from tests.secret_leaks import SecretLeakDetector
@@ -192,3 +196,20 @@ def detect_leaks(test):
     detector.setUp()
     test.addCleanup(detector.cleanUp)
     return detector
+
+
+def tls_files(directory):
+    """Write a private CA and a server certificate into ``directory``.
+
+    :returns: ``(cert_file, key_file, ca_file)``: the certificate chain and
+        key for 127.0.0.1 and localhost, and the CA that signed them.
+    """
+    ca = trustme.CA()
+    cert = ca.issue_cert('127.0.0.1', 'localhost')
+    cert_file = os.path.join(directory, 'cert.pem')
+    key_file = os.path.join(directory, 'key.pem')
+    ca_file = os.path.join(directory, 'ca.pem')
+    cert.private_key_and_cert_chain_pem.write_to_path(cert_file)
+    cert.private_key_pem.write_to_path(key_file)
+    ca.cert_pem.write_to_path(ca_file)
+    return cert_file, key_file, ca_file

@@ -22,7 +22,6 @@ everything logged, urllib3 included.
 """
 
 import logging
-import os
 import socket
 import threading
 
@@ -35,10 +34,6 @@ from cinder_ngxstorage import exception
 from cinder_ngxstorage.simulator import Simulator
 from tests import common
 
-try:
-    import trustme
-except ImportError:  # pragma: no cover
-    trustme = None
 
 POOLS = ('pool1:100G', 'pool2:50G')
 PORTALS = ('127.0.0.1:3260',)
@@ -817,7 +812,6 @@ class PlainHTTPTest(SimulatorTestCase):
         self.assertIn('plain HTTP', str(err))
 
 
-@testtools.skipIf(trustme is None, 'trustme is not installed')
 class TLSTest(SimulatorTestCase):
     """The simulator with a certificate from a private CA (trustme)."""
 
@@ -827,16 +821,7 @@ class TLSTest(SimulatorTestCase):
 
     def start_simulator(self, **kwargs):
         tmp = self.useFixture(fixtures.TempDir()).path
-        ca = trustme.CA()
-        cert = ca.issue_cert('127.0.0.1', 'localhost')
-        self.ca_file = os.path.join(tmp, 'ca.pem')
-        cert_file = os.path.join(tmp, 'cert.pem')
-        key_file = os.path.join(tmp, 'key.pem')
-        ca.cert_pem.write_to_path(self.ca_file)
-        cert.private_key_pem.write_to_path(key_file)
-        with open(cert_file, 'wb') as f:
-            for blob in cert.cert_chain_pems:
-                f.write(blob.bytes())
+        cert_file, key_file, self.ca_file = common.tls_files(tmp)
         kwargs.update(tls_cert=cert_file, tls_key=key_file)
         return super(TLSTest, self).start_simulator(**kwargs)
 

@@ -21,7 +21,6 @@ fix. TLS verification is on by default and tested both ways.
 """
 
 import logging
-import os
 import socket
 import tempfile
 import time
@@ -29,10 +28,10 @@ import time
 from cinder import exception
 import fixtures
 from oslo_config import cfg
-import trustme
 
 from cinder_ngxstorage import options
 from cinder_ngxstorage.simulator import Simulator
+from tests import common
 from tests.functional.driver import base
 
 
@@ -189,14 +188,8 @@ class TLSConfigTest(base.DriverTestCase):
 
     def setUp(self):
         directory = tempfile.mkdtemp(prefix='ngx-tls-')
-        ca = trustme.CA()
-        cert = ca.issue_cert('127.0.0.1', 'localhost')
-        self.cert_file = os.path.join(directory, 'cert.pem')
-        self.key_file = os.path.join(directory, 'key.pem')
-        self.ca_file = os.path.join(directory, 'ca.pem')
-        cert.private_key_and_cert_chain_pem.write_to_path(self.cert_file)
-        cert.private_key_pem.write_to_path(self.key_file)
-        ca.cert_pem.write_to_path(self.ca_file)
+        self.cert_file, self.key_file, self.ca_file = common.tls_files(
+            directory)
         super().setUp()
 
     def make_driver(self, setup=True, **extra):

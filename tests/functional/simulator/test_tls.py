@@ -12,7 +12,6 @@
 
 """HTTPS with a self-signed CA (trustme)."""
 
-import os
 import shutil
 import socket
 import tempfile
@@ -20,9 +19,9 @@ import unittest
 import urllib.parse
 
 import requests
-import trustme
 
 from cinder_ngxstorage.simulator import Simulator
+from tests import common
 from tests.functional.simulator import base
 
 API = base.API
@@ -35,14 +34,8 @@ class TlsTest(unittest.TestCase):
         super(TlsTest, self).setUp()
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory)
-        ca = trustme.CA()
-        cert = ca.issue_cert('127.0.0.1', 'localhost')
-        self.cert_file = os.path.join(directory, 'cert.pem')
-        self.key_file = os.path.join(directory, 'key.pem')
-        self.ca_file = os.path.join(directory, 'ca.pem')
-        cert.private_key_and_cert_chain_pem.write_to_path(self.cert_file)
-        cert.private_key_pem.write_to_path(self.key_file)
-        ca.cert_pem.write_to_path(self.ca_file)
+        self.cert_file, self.key_file, self.ca_file = common.tls_files(
+            directory)
         self.sim = Simulator(pools=('pool1:10G',), tls_cert=self.cert_file,
                              tls_key=self.key_file)
         self.sim.start()
