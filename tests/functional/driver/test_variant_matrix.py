@@ -394,10 +394,12 @@ def _fault_scenarios(name):
     by_name = {s.name: s for s in fault_matrix.SCENARIOS}
     chosen = []
     for scenario_name in FaultMixin.SCENARIOS:
-        operation = ('attach' if scenario_name.startswith('attach') else
-                     'detach' if scenario_name.startswith('detach') else
-                     'delete')
-        if driver_table.outcome(name, operation)[1] is None:
+        # The operations the scenario's set-up and run need.
+        needs = (('attach',) if scenario_name.startswith('attach') else
+                 ('attach', 'detach') if scenario_name.startswith('detach')
+                 else ('delete',))
+        if all(driver_table.outcome(name, operation)[1] is None
+               for operation in needs):
             chosen.append(by_name[scenario_name])
     return chosen
 
