@@ -184,9 +184,15 @@ OPERATIONS = (
         'POST /snapshot answers the snap_id, kept in provider_id.',
         _create_snapshot),
     Operation(
-        'delete_snapshot', 'delete snapshot', 1, 1,
-        'DELETE /snapshot/{snap_id}.',
-        _delete_snapshot),
+        'delete_snapshot', 'delete snapshot', 1, 2,
+        'GET /snapshot/{snap_id} (its clones), then DELETE '
+        '/snapshot/{snap_id}.',
+        _delete_snapshot,
+        note='The read tells clones Cinder does not know of (a deleted '
+        'volume still deferred, clones made outside Cinder): the array '
+        'is never asked to delete a snapshot with clones, which an array '
+        'that cascades would take along. A snapshot Cinder\'s database '
+        'shows dependents of is deferred without any call.'),
     Operation(
         'volume_from_snapshot', 'volume from snapshot', 1, 1,
         'POST /snapshot/clone/{snap_id} answers the new vol_id.',
@@ -206,10 +212,15 @@ OPERATIONS = (
         'PATCH /lun/{vol_id} with the new size.',
         _extend),
     Operation(
-        'revert', 'revert to snapshot', 1, 1,
-        'POST /snapshot/restore/{snap_id} (a volume extended after the '
+        'revert', 'revert to snapshot', 1, 2,
+        'GET /snapshot/list?vol_id= (newer snapshots), then POST '
+        '/snapshot/restore/{snap_id} (a volume extended after the '
         'snapshot needs a PATCH more to grow back).',
-        _revert),
+        _revert,
+        note='The read tells array snapshots newer than the one to '
+        'restore (made outside Cinder, or scheduled): the restore is then '
+        'not asked (Cinder copies the snapshot), since an array that '
+        'cascades would delete them and their clones.'),
     Operation(
         'attach_new_host', 'first attach of a new host', 4, 4,
         'The API creates each host object separately: POST /auth_group, '

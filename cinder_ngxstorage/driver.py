@@ -815,13 +815,26 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def _delete_internal_snapshot(self, snap_id):
         self._delete_snapshot_or_defer(snap_id)
 
-    def _delete_snapshot_or_defer(self, snap_id):
+    def _delete_snapshot_or_defer(self, snap_id, ask_first=False):
         """Delete a snapshot, or defer it while it has clones.
 
         Returns 'deleted', 'gone' or 'deferred'. Only a refusal that says
         the snapshot has dependents (or unknown words when the snapshot's
         detail shows clones) defers; any other refusal raises.
+
+        ``ask_first``: read the snapshot's detail before the delete and
+        defer without asking the array when it shows clones (clones
+        Cinder does not know of: an array that reads the delete as "and
+        its clones" would otherwise take them).
         """
+        if ask_first:
+            try:
+                if records.Snapshot.from_answer(
+                        self.client.get_snapshot(snap_id)).has_clones:
+                    self._defer(self.deferred.defer_snapshot, snap_id)
+                    return 'deferred'
+            except ngx_exc.NotFound:
+                return 'gone'
         try:
             deferred.delete_confirmed(
                 self.client.delete_snapshot(snap_id),
@@ -978,7 +991,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 # (an array that cascades would take the volumes along).
                 self._defer(self.deferred.defer_snapshot, snap_id)
                 return
-            if self._delete_snapshot_or_defer(snap_id) == 'gone':
+            # One read first: clones Cinder does not know of (a deleted
+            # volume still deferred, clones made outside Cinder) keep it.
+            if self._delete_snapshot_or_defer(snap_id,
+                                              ask_first=True) == 'gone':
                 LOG.warning('Snapshot %s is gone from the array already.',
                             snapshot.id)
 
@@ -1015,6 +1031,33 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                                         is None or clone.created_at > taken)
             for clone in clones)
 
+    def _newer_array_snapshots(self, volume, snap_id):
+        """Names of the LUN's array snapshots newer than snap_id (one read).
+
+        Newer: created (``created``, seconds) in a later second than
+        snap_id; one made in the same second cannot be told apart and is
+        left to the array's refusal. A snapshot whose creation time is not
+        a number counts as newer (the restore is not asked). An empty list
+        when snap_id is not listed: the restore then answers for itself.
+        """
+        snaps = records.SnapshotList.from_answer(
+            self.client.list_snapshots_detail(
+                vol_id=self._require_lun(volume)))
+        mine = snaps.find(snap_id=snap_id)
+        if mine is None:
+            return []
+
+        def created(snap):
+            try:
+                return int(snap.created)
+            except (TypeError, ValueError):
+                return None
+        taken = created(mine)
+        return [snap.name or snap.id for snap in snaps
+                if snap.id != snap_id and (
+                    taken is None or created(snap) is None or
+                    created(snap) > taken)]
+
     def _snapshot_by_name(self, snapshot):
         """snap_id of a snapshot whose create failed, found by its name."""
         vol_id = self._lun_id(snapshot.volume)
@@ -1046,8 +1089,20 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                             'it cannot be rolled back in place; Cinder will '
                             'copy the snapshot.', volume.id)
                 raise NotImplementedError()
+            snap_id = self._snapshot_id(snapshot)
+            newer = self._newer_array_snapshots(volume, snap_id)
+            if newer:
+                # Not asked of the array: one that reads "restore" as "and
+                # destroy the newer snapshots" would take them (and their
+                # clones) along.
+                LOG.warning('Volume %(id)s has array snapshots newer than '
+                            '%(snap)s (%(newer)s): it cannot be rolled back '
+                            'in place; Cinder will copy the snapshot.',
+                            {'id': volume.id, 'snap': snapshot.id,
+                             'newer': newer})
+                raise NotImplementedError()
             try:
-                self.client.restore_snapshot(self._snapshot_id(snapshot))
+                self.client.restore_snapshot(snap_id)
             except refusals.REFUSED as err:
                 # Newer array snapshots (clone sources, scheduled ones)
                 # exist: the array cannot roll back past them. Cinder then

@@ -38,6 +38,40 @@ class TestDriverTable(testtools.TestCase):
             self.assertIn(level, levels, name)
             self.assertTrue(text, name)
 
+    def test_rows_are_the_matrix_expectations(self):
+        """One table: a level, and the cells that fail loudly."""
+        self.assertEqual(set(driver_table.TABLE), set(driver_table.ROWS))
+        for name, row in driver_table.ROWS.items():
+            self.assertEqual((row.level, row.text), driver_table.row(name))
+            self.assertNotEqual(driver_table.UNSAFE, row.level, name)
+            self.assertEqual(row.level == driver_table.FAILS,
+                             bool(row.fails), name)
+            self.assertLessEqual(set(row.fails),
+                                 set(driver_table.OPERATION_NAMES), name)
+            for operation in driver_table.OPERATION_NAMES:
+                level, fragment = driver_table.outcome(name, operation)
+                self.assertEqual(operation in row.fails,
+                                 level == driver_table.FAILS)
+                self.assertEqual(row.fails.get(operation), fragment)
+                if fragment is not None:
+                    self.assertTrue(fragment.strip(), (name, operation))
+
+    def test_documented_table_is_the_table(self):
+        """doc/source/variants.rst holds the generated table."""
+        names = ['strict'] + [v.name for v in variants.VARIANTS]
+        path = os.path.join(os.path.dirname(__file__), '..', '..', 'doc',
+                            'source', 'variants.rst')
+        with open(path) as doc:
+            text = doc.read()
+        expected = '\n'.join(driver_table.rst_table(names))
+        self.assertIn(expected, text, 'regenerate the table with: python '
+                      '-m cinder_ngxstorage.array_check.driver_table')
+        for name in names:
+            self.assertIn(driver_table.ROWS[name].text, ' '.join(
+                text.split()), name)
+
+    @mock.patch.dict(driver_table.TABLE, {'chap-masked': (
+        driver_table.UNSAFE, 'a row of a driver that hands out the mask')})
     def test_exit_status(self):
         safe = probes.Finding('a', 'x', ['listen-ip'], ['listen-ip'])
         unsafe = probes.Finding('b', 'x', ['chap-masked'], ['chap-masked'])
@@ -60,7 +94,7 @@ class TestDriverTable(testtools.TestCase):
                                  ['listen-csv'], 'a string')
         text = report.render([finding], {'listen-csv'})
         self.assertIn('[listen-csv]', text)
-        self.assertIn('fails: listen-csv: InvalidResponse', text)
+        self.assertIn('works: listen-csv: the string is split at', text)
         self.assertIn('variants matched: listen-csv', text)
         self.assertIn('unsafe for the driver: nothing', text)
         self.assertIn('nothing left on the array', text)

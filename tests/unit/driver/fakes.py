@@ -238,6 +238,9 @@ class DriverTestCase(testtools.TestCase):
         client.list_snapshots.return_value = {'luns': [], 'shares': []}
         client.list_snapshots_detail.return_value = {'luns': [],
                                                      'shares': []}
+        # A snapshot's detail: no clones (read before its delete).
+        client.get_snapshot.return_value = {'snap_id': SNAP_ID,
+                                            'binded': 0}
         # Deletes answer success true, as the reference documents (an
         # answer without it costs the driver a confirming read).
         for method in ('delete_lun', 'delete_snapshot', 'delete_target',

@@ -888,6 +888,25 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.assertIn('licence', str(err))
         self.client.create_snapshot.assert_not_called()
 
+    def test_delete_with_clones_cinder_does_not_know(self):
+        """The detail shows clones: deferred, the array never asked."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.client.get_snapshot.return_value = {'snap_id': SNAP_ID,
+                                                 'binded': 1}
+        self.drv.delete_snapshot(snap)
+        self.client.get_snapshot.assert_called_once_with(SNAP_ID)
+        self.client.delete_snapshot.assert_not_called()
+        self.client.create_snapshot.assert_called_once_with(
+            naming.deferred_snapshot_marker(SNAP_ID), fakes.REGISTRY_ID)
+
+    def test_delete_gone_before_the_read(self):
+        """The detail answers 404: gone already, nothing deleted."""
+        snap = self.snapshot(self.vol, provider_id=SNAP_ID)
+        self.client.get_snapshot.side_effect = fakes.error(
+            ngx_exc.NotFound, 'no snapshot', 404)
+        self.drv.delete_snapshot(snap)
+        self.client.delete_snapshot.assert_not_called()
+
     def test_delete_unknown_words_read_the_snapshot(self):
         """Unknown words: the snapshot's detail decides (clones: defer)."""
         snap = self.snapshot(self.vol, provider_id=SNAP_ID)
@@ -1150,6 +1169,39 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
         self.client.restore_snapshot.assert_called_once_with(SNAP_ID)
         self.client.modify_lun.assert_not_called()
 
+    def _listed(self, *created):
+        """The LUN's snapshot details: SNAP_ID first, then others."""
+        ids = [SNAP_ID] + [('%x' % (10 + i)) * 40
+                           for i in range(len(created) - 1)]
+        self.client.list_snapshots_detail.return_value = {'luns': [
+            {'snap_id': snap_id, 'snap_name': 's%d' % i, 'created': when}
+            for i, (snap_id, when) in enumerate(zip(ids, created))]}
+
+    def test_revert_past_newer_array_snapshot_not_asked(self):
+        """A newer array snapshot (outside Cinder): Cinder copies."""
+        vol = self.volume(size=1)
+        self._listed('1742901074', '1742901075')
+        self.assertRaises(NotImplementedError, self.drv.revert_to_snapshot,
+                          self.ctx, vol, self.snapshot(vol))
+        self.client.list_snapshots_detail.assert_called_once_with(
+            vol_id=VOL_ID)
+        self.client.restore_snapshot.assert_not_called()
+
+    def test_revert_unknown_creation_time_not_asked(self):
+        """A creation time that is not a number: not restored."""
+        vol = self.volume(size=1)
+        self._listed('1742901074', None)
+        self.assertRaises(NotImplementedError, self.drv.revert_to_snapshot,
+                          self.ctx, vol, self.snapshot(vol))
+        self.client.restore_snapshot.assert_not_called()
+
+    def test_revert_older_or_same_second_snapshots_restored(self):
+        """Older snapshots, or one of the same second: the array says."""
+        vol = self.volume(size=1)
+        self._listed('1742901074', '1742901000', 1742901074)
+        self.drv.revert_to_snapshot(self.ctx, vol, self.snapshot(vol))
+        self.client.restore_snapshot.assert_called_once_with(SNAP_ID)
+
     def test_revert_extended_volume_grown_back(self):
         """Restoring shrinks to the array snapshot's size: grown back.
 
@@ -1164,7 +1216,8 @@ class ExtendRevertTestCase(fakes.DriverTestCase):
         self.client.get_lun.return_value = {'vol_id': VOL_ID,
                                             'vol_size': str(fakes.GiB)}
         self.drv.revert_to_snapshot(self.ctx, vol, snap)
-        self.assertEqual([mock.call.restore_snapshot(SNAP_ID),
+        self.assertEqual([mock.call.list_snapshots_detail(vol_id=VOL_ID),
+                          mock.call.restore_snapshot(SNAP_ID),
                           mock.call.get_lun(VOL_ID),
                           mock.call.modify_lun(VOL_ID, size=3, sing='G')],
                          self.client.mock_calls)
