@@ -29,6 +29,12 @@ if [ -n "$SERIES_EXCLUDE" ]; then
         "have, tools/series.sh): $SERIES_EXCLUDE"
     exclude=(--exclude-regex "$SERIES_EXCLUDE")
 fi
+if [ "$series" != "$SERIES_CURRENT" ]; then
+    echo "series $series: run on the current series only" \
+        "(tools/series.sh): $SERIES_CURRENT_ONLY"
+    exclude=(--exclude-regex \
+        "${SERIES_EXCLUDE:+$SERIES_EXCLUDE|}$SERIES_CURRENT_ONLY")
+fi
 expect=()
 for suite in "${suites[@]}"; do
     expect+=(--expect "$suite")
