@@ -39,12 +39,11 @@ from oslo_log import log as logging
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import records
 
-try:  # Cinder computes 'auto' here (cinder 24.5 to 29).
+try:  # Where Cinder computes 'auto': the scheduler's utils (Cinder 29)...
     from cinder.scheduler.sched_utils import (
         calculate_max_over_subscription_ratio)
-except ImportError:  # pragma: no cover - older or newer layouts
-    calculate_max_over_subscription_ratio = getattr(
-        volume_utils, 'calculate_max_over_subscription_ratio', None)
+except ImportError:  # ... or cinder.utils (Cinder 24 to 28).
+    from cinder.utils import calculate_max_over_subscription_ratio
 
 LOG = logging.getLogger(__name__)
 
@@ -237,7 +236,7 @@ class StatsReporter(object):
         # provisioned and used space, so that get-pools shows the ratio
         # the scheduler applies.
         ratio = pool['max_over_subscription_ratio'] = self._ratio()
-        if ratio == 'auto' and calculate_max_over_subscription_ratio:
+        if ratio == 'auto':
             ratio = round(calculate_max_over_subscription_ratio(
                 pool, INITIAL_AUTO_RATIO), 2)
         pool['max_over_subscription_ratio'] = (

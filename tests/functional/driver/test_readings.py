@@ -163,7 +163,7 @@ class InitiatorData(object):
                                             namespace, key, value):
         if (initiator, namespace, key) in self.rows:
             raise exception.DriverInitiatorDataExists(
-                initiator=initiator, namespace=namespace)
+                initiator=initiator, namespace=namespace, key=key)
         self.rows[(initiator, namespace, key)] = value
 
 
