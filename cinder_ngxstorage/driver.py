@@ -164,8 +164,13 @@ def array_errors(action):
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg) from err
     except ngx_exc.NGXStorageError as err:
-        msg = _('NGXStorage: failed to %(action)s: %(err)s %(hint)s') % {
-            'action': action, 'err': err, 'hint': _hint(err)}
+        # aftermath: what became of the changes of a failed attach
+        # (exports.HostExports.attach).
+        msg = _('NGXStorage: failed to %(action)s: %(err)s %(hint)s '
+                '%(aftermath)s') % {
+            'action': action, 'err': err, 'hint': _hint(err),
+            'aftermath': getattr(err, 'aftermath', '')}
+        msg = ' '.join(msg.split())
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg.strip()) from err
 
@@ -1155,6 +1160,47 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             props['auth_password'] = entry.chap[1]
         return {'driver_volume_type': 'iscsi', 'data': props}
 
+    def _initiator_in_use_for(self, host):
+        """Who logs in from host: f(iqn) -> True, False or None.
+
+        Whether a live attachment of this backend on host logs in with
+        iqn (Cinder's attachments and their connectors); None when
+        Cinder's database cannot tell.
+        """
+        def in_use(iqn):
+            live = self._live_attachments_of_backend(host)
+            if live is None:
+                return None
+            return any((a.connector or {}).get('initiator') == iqn
+                       for a in live)
+        return in_use
+
+    def _live_attachments_of_backend(self, host):
+        """Live attachments on host of this backend's volumes.
+
+        Attached or attaching, from Cinder's database; None without one.
+        """
+        if self.db is None:
+            return None
+        try:
+            found = objects.VolumeAttachmentList.get_all_by_host(
+                cinder_context.get_admin_context(), host)
+        except Exception as err:
+            LOG.warning('Could not read Cinder\'s attachments on host '
+                        '%(host)s (%(err)s).', {'host': host, 'err': err})
+            return None
+        backend = volume_utils.extract_host(self.host, 'backend')
+        live = []
+        for att in found:
+            if att.attach_status not in ('attached', 'attaching'):
+                continue
+            volume = att.volume if att.obj_attr_is_set('volume') else None
+            if volume is not None and volume.host and volume_utils.\
+                    extract_host(volume.host, 'backend') != backend:
+                continue
+            live.append(att)
+        return live
+
     @_host_locked
     def initialize_connection(self, volume, connector):
         """Map the LUN for the connector's host; return iSCSI properties."""
@@ -1164,8 +1210,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                           % {'id': volume.id, 'host': host}):
             vol_id = self._require_lun(volume)
             owner = self.pool_owners.get(self._pool_of(volume), '1')
+            # A failed attach undoes its changes, but leaves the LUN
+            # mapped when another live attachment of the host uses it.
             entry, target, lun = self.exports.attach(
-                host, connector['initiator'], vol_id, owner)
+                host, connector['initiator'], vol_id, owner,
+                keep_lun=_live_attachments_on_host(volume, host) > 0,
+                initiator_in_use=self._initiator_in_use_for(host))
         info = self._connection_info(
             entry, target, lun, volume_id=volume.id,
             discard=bool(self.configuration.safe_get(
@@ -1291,7 +1341,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
                 entry, target, lun = _run_host_locked(
                     exports.host_lock_key(host=host),
                     lambda: self.exports.attach(
-                        host, connector['initiator'], vol_id, owner))
+                        host, connector['initiator'], vol_id, owner,
+                        initiator_in_use=self._initiator_in_use_for(host)))
             except ngx_exc.NGXStorageError:
                 with excutils.save_and_reraise_exception():
                     self._cleanup(self.client.delete_lun, vol_id)
@@ -1571,9 +1622,16 @@ def _is_wildcard(portal):
         return False
 
 
-def _other_attachments_on_host(volume, host):
-    """Whether another live attachment of volume uses the same host."""
+def _live_attachments_on_host(volume, host):
+    """How many attachments of volume are attached on host."""
     attachments = volume.volume_attachment or ()
-    same_host = [a for a in attachments
-                 if a.attached_host == host and a.attach_status == 'attached']
-    return len(same_host) > 1
+    return len([a for a in attachments
+                if a.attached_host == host and a.attach_status == 'attached'])
+
+
+def _other_attachments_on_host(volume, host):
+    """Whether another live attachment of volume uses the same host.
+
+    For a detach: the attachment being detached is still attached.
+    """
+    return _live_attachments_on_host(volume, host) > 1

@@ -81,6 +81,8 @@ class HostExport:
     iqns: set
     chap: tuple = None  # (username, secret) or None
     targets: dict = dataclasses.field(default_factory=dict)  # id -> Target
+    # iqn -> the array's entry id (for Delete IQN), when read.
+    iqn_ids: dict = dataclasses.field(default_factory=dict)
 
     def __repr__(self):
         # Never show the CHAP secret.
@@ -112,6 +114,11 @@ class HostExports:
         self.use_chap = use_chap
         self.maxlun = maxlun
         self._cache = {}
+        # host -> {vol_id} whose mapping a failed undo may have left, and
+        # hosts whose emptied objects a failed removal left: both are
+        # seen to by the host's next attach or detach (see _repair).
+        self._pending = {}
+        self._untidy = set()
         # owner -> the array's iqn_name, once a target read back proved
         # that target IQNs are "<iqn_name>:<target name>" (see
         # _created_target).
@@ -156,7 +163,8 @@ class HostExports:
     def _read_group(self, host, group_id):
         group = records.AuthGroup.from_answer(
             self.client.get_auth_group(group_id), group_id)
-        return HostExport(host, group_id, set(group.iqns), group.chap)
+        return HostExport(host, group_id, set(group.iqns), group.chap,
+                          iqn_ids=dict(group.iqns))
 
     def _read_targets(self, host):
         targets = {}
@@ -173,27 +181,238 @@ class HostExports:
 
     # -- attach ---------------------------------------------------------
 
-    def attach(self, host, initiator, vol_id, owner):
-        """Map vol_id for host; return (HostExport, Target, lun_number)."""
+    def attach(self, host, initiator, vol_id, owner, keep_lun=False,
+               initiator_in_use=None):
+        """Map vol_id for host; return (HostExport, Target, lun_number).
+
+        When it fails after it may have changed the array, what it did for
+        the host is undone before the error is raised (see :meth:`_undo`):
+        the LUN's mapping for the host (unless ``keep_lun``: another live
+        attachment of the host uses it), a target left empty, a group left
+        without targets, the initiator it added. The error then carries
+        ``aftermath``, one sentence saying whether the undo worked.
+        ``initiator_in_use(iqn)`` -> True, False or None (not known) says
+        whether a live attachment still logs in with an initiator.
+        """
+        self._repair(host, keep=vol_id)
+        journal = _Journal()
         try:
-            entry = self._ensure_group(host, initiator)
-            target, lun = self._map_lun(entry, vol_id, owner)
-        except (ngx_exc.NotFound, _StaleView):
-            # The group or a target vanished, or a target appeared under
-            # us (another service changed the host or cleaned up after an
-            # interrupted attach): read the host again and retry once.
-            self.forget(host)
-            entry = self._ensure_group(host, initiator)
-            target, lun = self._map_lun(entry, vol_id, owner)
+            try:
+                entry = self._ensure_group(host, initiator, journal)
+                target, lun = self._map_lun(entry, vol_id, owner, journal)
+            except (ngx_exc.NotFound, _StaleView):
+                # The group or a target vanished, or a target appeared
+                # under us (another service changed the host or cleaned
+                # up after an interrupted attach): read the host again
+                # and retry once.
+                self.forget(host)
+                entry = self._ensure_group(host, initiator, journal)
+                target, lun = self._map_lun(entry, vol_id, owner, journal)
+        except ngx_exc.NGXStorageError as err:
+            err.aftermath = self._undo(host, initiator, vol_id, journal,
+                                       keep_lun, initiator_in_use)
+            raise
+        self._pending.get(host, set()).discard(vol_id)
+        self._tidy(entry, keep=target)
+        self._drop_unused_initiators(entry, initiator, initiator_in_use)
         return entry, target, lun
 
-    def _ensure_group(self, host, initiator):
+    def _drop_unused_initiators(self, entry, initiator, in_use):
+        """Remove the group's other initiators no live attachment uses.
+
+        A reinstalled host attaches with a new IQN: the old one must not
+        keep its access. An IQN is removed only when Cinder's attachments
+        say for sure that none uses it (running sessions are not cut).
+        Best effort.
+        """
+        others = sorted(entry.iqns - {initiator})
+        if not others or in_use is None or entry.group_id is None:
+            return
+        unused = [iqn for iqn in others if in_use(iqn) is False]
+        if not unused:
+            return
+        try:
+            if any(iqn not in entry.iqn_ids for iqn in unused):
+                fresh = self._read_group(entry.host, entry.group_id)
+                entry.iqns = set(fresh.iqns) | {initiator}
+                entry.iqn_ids = fresh.iqn_ids
+            for iqn in unused:
+                if iqn in entry.iqn_ids:
+                    self._delete_iqn(entry, iqn)
+                entry.iqns.discard(iqn)
+        except ngx_exc.NGXStorageError as err:
+            self.forget(entry.host)
+            LOG.warning('Could not remove the unused initiators %(iqns)s '
+                        'of host %(host)s (%(err)s); tried again at its '
+                        'next attach.', {'iqns': unused, 'host': entry.host,
+                                         'err': err})
+
+    # -- undoing a failed attach ----------------------------------------
+
+    def _undo(self, host, initiator, vol_id, journal, keep_lun, in_use):
+        """Undo what a failed attach did for host; the aftermath sentence.
+
+        The array is read again rather than trusting which calls were
+        answered: a call whose answer was lost may or may not have
+        changed it. Best effort: when the undo fails, what it could not
+        remove is left to the host's next attach or detach (and, for
+        empty objects, to the clean-up at service start).
+        """
+        if not journal.changed:
+            return ''
+        self.forget(host)
+        try:
+            self._undo_on_array(host, initiator, vol_id, journal, keep_lun,
+                                in_use)
+        except ngx_exc.NGXStorageError as err:
+            self.forget(host)
+            self._untidy.add(host)
+            if not keep_lun:
+                self._pending.setdefault(host, set()).add(vol_id)
+            LOG.warning('Could not undo the failed attach of LUN %(vol)s '
+                        'to host %(host)s (%(err)s); the host\'s next attach '
+                        'or detach removes what is left.',
+                        {'vol': vol_id, 'host': host, 'err': err})
+            return ('Undoing the attach failed too (%s): LUN %s may still '
+                    'be mapped for host %s until the host\'s next attach or '
+                    'detach on this service removes it (retrying the '
+                    'attach also repairs it).' % (err, vol_id, host))
+        finally:
+            self.forget(host)
+        LOG.info('Undid the failed attach of LUN %(vol)s to host %(host)s.',
+                 {'vol': vol_id, 'host': host})
+        if keep_lun:
+            return ('What the attach changed on the array was undone; the '
+                    'LUN stays mapped for the host\'s other attachments.')
+        return 'What the attach changed on the array was undone.'
+
+    def _undo_on_array(self, host, initiator, vol_id, journal, keep_lun,
+                       in_use):
+        entry = self._read_host(host)
+        if entry is None:
+            return
+        if not keep_lun:
+            self._unmap_all(entry, {vol_id})
+        self._remove_empty_objects(entry)
+        if (journal.iqn_added and entry.group_id is not None
+                and initiator in entry.iqn_ids
+                and not (in_use and in_use(initiator))):
+            self._delete_iqn(entry, initiator)
+
+    def _unmap_all(self, entry, vol_ids):
+        """Unmap vol_ids from every target of entry (read just before)."""
+        for target in list(entry.targets.values()):
+            for vol_id in vol_ids:
+                if vol_id not in target.luns:
+                    continue
+                if self._unmap(target, vol_id) is None:
+                    entry.targets.pop(target.target_id, None)
+                    break
+
+    def _remove_empty_objects(self, entry, keep=None):
+        """Delete entry's targets without LUNs, then a group left bare.
+
+        entry must be as read from the array (or kept up to date since).
+        Raises what fails; 404 counts as removed.
+        """
+        for target in list(entry.targets.values()):
+            if target.luns or target is keep:
+                continue
+            try:
+                self.client.delete_target(target.target_id)
+            except ngx_exc.NotFound:
+                pass
+            except refusals.REFUSED:
+                # LUNs were added meanwhile: keep it.
+                entry.targets[target.target_id] = self._read_target(
+                    target.target_id)
+                continue
+            entry.targets.pop(target.target_id, None)
+            LOG.info('Removed target %(name)s of host %(host)s (no LUN '
+                     'left).', {'name': target.name, 'host': entry.host})
+        if not entry.targets and entry.group_id is not None:
+            try:
+                self.client.delete_auth_group(entry.group_id)
+            except ngx_exc.NotFound:
+                pass
+            LOG.info('Removed auth group of host %s (no target left).',
+                     entry.host)
+            entry.group_id = None
+            self.forget(entry.host)
+
+    def _delete_iqn(self, entry, initiator):
+        """Remove one initiator from the host's group (404: gone)."""
+        iqn_id = entry.iqn_ids.get(initiator)
+        if iqn_id is None:
+            return
+        try:
+            self.client.delete_auth_group_iqn(iqn_id)
+        except ngx_exc.NotFound:
+            pass
+        entry.iqns.discard(initiator)
+        entry.iqn_ids.pop(initiator, None)
+        LOG.info('Removed initiator %(iqn)s from the auth group of host '
+                 '%(host)s.', {'iqn': initiator, 'host': entry.host})
+
+    # -- what earlier failures left ---------------------------------------
+
+    def _repair(self, host, keep=None):
+        """Before an attach or detach: what a failure left for host.
+
+        A mapping a failed undo may have left (vol_ids in _pending, but
+        not ``keep``, the LUN being attached now), and targets and groups
+        a failed removal left empty. Best effort; no call when nothing
+        failed earlier.
+        """
+        vol_ids = self._pending.get(host, set()) - {keep}
+        if not vol_ids and host not in self._untidy:
+            return
+        self.forget(host)
+        try:
+            entry = self.lookup(host)
+            if entry is not None:
+                self._unmap_all(entry, vol_ids)
+                self._remove_empty_objects(entry)
+        except ngx_exc.NGXStorageError as err:
+            self.forget(host)
+            LOG.warning('Could not yet remove what an earlier failure left '
+                        'for host %(host)s (%(err)s); tried again next '
+                        'time.', {'host': host, 'err': err})
+            return
+        still = self._pending.pop(host, set()) & {keep}
+        if still:
+            self._pending[host] = still
+        self._untidy.discard(host)
+
+    def _tidy(self, entry, keep=None):
+        """Remove the empty targets the host's cached view shows.
+
+        They are seen when the host was read from the array (a cold
+        cache, after a conflict) or when removing them failed earlier;
+        best effort.
+        """
+        if not any(not t.luns and t is not keep
+                   for t in entry.targets.values()):
+            return
+        try:
+            self._remove_empty_objects(entry, keep=keep)
+        except ngx_exc.NGXStorageError as err:
+            self.forget(entry.host)
+            self._untidy.add(entry.host)
+            LOG.warning('Could not remove an empty target of host %(host)s '
+                        '(%(err)s); it is removed later.',
+                        {'host': entry.host, 'err': err})
+
+    def _ensure_group(self, host, initiator, journal):
         entry = self._cache.get(host)
         if entry is None or entry.group_id is None:
+            journal.changed = True
             entry = self._create_group(host, entry)
         if initiator not in entry.iqns:
+            journal.changed = journal.iqn_added = True
             self._add_iqn(entry, initiator)
         if self.use_chap and (entry.chap is None or entry.chap[1] is None):
+            journal.changed = True
             self._set_chap(entry)
         return entry
 
@@ -275,7 +494,7 @@ class HostExports:
             self.secrets.put(naming.auth_group_name(entry.host),
                              entry.chap[1])
 
-    def _map_lun(self, entry, vol_id, owner):
+    def _map_lun(self, entry, vol_id, owner, journal):
         targets = entry.targets_of(owner)
         # Already mapped for this host (a repeated attach): confirm it.
         for target in targets:
@@ -288,6 +507,7 @@ class HostExports:
             if len(target.luns) >= self.maxlun:
                 continue
             for attempt in (1, 2):
+                journal.changed = True
                 try:
                     added = self.client.add_target_luns(
                         target.target_id, [vol_id], owner)
@@ -318,6 +538,7 @@ class HostExports:
                 return fresh, _lun_number(fresh, vol_id, 'Add LUN')
             target.luns.update(mapped)
             return target, _lun_number(target, vol_id, 'Add LUN')
+        journal.changed = True
         return self._new_target(entry, vol_id, owner)
 
     def _new_target(self, entry, vol_id, owner):
@@ -385,14 +606,24 @@ class HostExports:
     def detach(self, host, vol_id, owner=None):
         """Unmap vol_id from the host; remove the host's objects if empty.
 
-        Returns True when the LUN was mapped for that host.
+        Returns True when the LUN was mapped for that host. What earlier
+        failures left for the host is removed first (see _repair).
         """
-        if self._detach(host, vol_id, owner):
-            return True
-        # Not in any target we knew of: another service may have mapped it
-        # into a target made since. Read the host again, once.
-        self.forget(host)
-        return self._detach(host, vol_id, owner)
+        self._repair(host)
+        try:
+            if self._detach(host, vol_id, owner):
+                return True
+            # Not in any target we knew of: another service may have
+            # mapped it into a target made since. Read the host again,
+            # once.
+            self.forget(host)
+            return self._detach(host, vol_id, owner)
+        except ngx_exc.NGXStorageError:
+            # An emptied target or group may be left: the host's next
+            # attach or detach removes it.
+            self.forget(host)
+            self._untidy.add(host)
+            raise
 
     def _detach(self, host, vol_id, owner):
         entry = self.lookup(host)
@@ -496,6 +727,7 @@ class HostExports:
                 target.target_id)
             return
         except ngx_exc.NGXStorageError as err:
+            self._untidy.add(entry.host)
             LOG.warning('Could not remove the empty target %(name)s of '
                         'host %(host)s (%(err)s); it is removed later.',
                         {'name': target.name, 'host': entry.host,
@@ -520,6 +752,7 @@ class HostExports:
             return
         except ngx_exc.NGXStorageError as err:
             self.forget(entry.host)
+            self._untidy.add(entry.host)
             LOG.warning('Could not remove the auth group of host %(host)s '
                         '(%(err)s); it is removed later.',
                         {'host': entry.host, 'err': err})
@@ -638,6 +871,14 @@ class HostExports:
             if target_id in entry.targets or (
                     group_id and entry.group_id == group_id):
                 self.forget(entry.host)
+
+
+class _Journal(object):
+    """What an attach may have changed (set before each call is made)."""
+
+    def __init__(self):
+        self.changed = False
+        self.iqn_added = False
 
 
 # Refusals after which what was asked may be done already (by an earlier
