@@ -107,6 +107,7 @@ _PERMISSION_PROBES = (
     ('iscsi_target.delete', lambda c: c.delete_target('x')),
     ('auth_group.create', lambda c: c.create_auth_group('', '')),
     ('auth_group.iqn_add', lambda c: c.add_auth_group_iqn('x', '', '', '')),
+    ('auth_group.iqn_delete', lambda c: c.delete_auth_group_iqn('x')),
     ('auth_group.chap_set',
      lambda c: c.set_auth_group_chap('x', '', '', '')),
     ('auth_group.delete', lambda c: c.delete_auth_group('x')),

@@ -92,6 +92,7 @@ PROBED_METHODS = {
     'iscsi_target.delete': 'delete_target',
     'auth_group.create': 'create_auth_group',
     'auth_group.iqn_add': 'add_auth_group_iqn',
+    'auth_group.iqn_delete': 'delete_auth_group_iqn',
     'auth_group.chap_set': 'set_auth_group_chap',
     'auth_group.delete': 'delete_auth_group',
 }
