@@ -29,6 +29,7 @@ build the same host's objects twice.
 import dataclasses
 import secrets
 import string
+import threading
 
 from oslo_log import log as logging
 
@@ -198,16 +199,16 @@ class HostExports:
         journal = _Journal()
         try:
             try:
-                entry = self._ensure_group(host, initiator, journal)
-                target, lun = self._map_lun(entry, vol_id, owner, journal)
+                entry, target, lun = self._attach(host, initiator, vol_id,
+                                                  owner, journal)
             except (ngx_exc.NotFound, _StaleView):
                 # The group or a target vanished, or a target appeared
                 # under us (another service changed the host or cleaned
                 # up after an interrupted attach): read the host again
                 # and retry once.
                 self.forget(host)
-                entry = self._ensure_group(host, initiator, journal)
-                target, lun = self._map_lun(entry, vol_id, owner, journal)
+                entry, target, lun = self._attach(host, initiator, vol_id,
+                                                  owner, journal)
         except ngx_exc.NGXStorageError as err:
             err.aftermath = self._undo(host, initiator, vol_id, journal,
                                        keep_lun, initiator_in_use)
@@ -403,18 +404,40 @@ class HostExports:
                         '(%(err)s); it is removed later.',
                         {'host': entry.host, 'err': err})
 
+    def _attach(self, host, initiator, vol_id, owner, journal):
+        """One try of attach: (entry, target, lun).
+
+        Only the group's creation must come first: adding the initiator,
+        setting CHAP and mapping the LUN (creating the host's target)
+        each need the group's id alone, so they are made at once and all
+        of them have finished before this returns or raises. A new host
+        costs two round trips instead of four; nothing is handed out
+        before every call is done.
+        """
+        entry, steps = self._ensure_group(host, initiator, journal)
+        results = _concurrently(
+            lambda: self._map_lun(entry, vol_id, owner, journal), *steps)
+        target, lun = results[0]
+        return entry, target, lun
+
     def _ensure_group(self, host, initiator, journal):
+        """The host's group (made if missing) and the calls it still needs.
+
+        The calls (add the initiator, set CHAP) are returned, not made:
+        the caller makes them alongside the LUN's mapping.
+        """
         entry = self._cache.get(host)
         if entry is None or entry.group_id is None:
             journal.changed = True
             entry = self._create_group(host, entry)
+        steps = []
         if initiator not in entry.iqns:
             journal.changed = journal.iqn_added = True
-            self._add_iqn(entry, initiator)
+            steps.append(lambda: self._add_iqn(entry, initiator))
         if self.use_chap and (entry.chap is None or entry.chap[1] is None):
             journal.changed = True
-            self._set_chap(entry)
-        return entry
+            steps.append(lambda: self._set_chap(entry))
+        return entry, steps
 
     def _add_iqn(self, entry, initiator):
         try:
@@ -879,6 +902,40 @@ class _Journal(object):
     def __init__(self):
         self.changed = False
         self.iqn_added = False
+
+
+def _concurrently(*calls):
+    """Make calls at once; their results, in order.
+
+    Every call has finished when this returns or raises: the first
+    error, in the order of calls, is raised. The first call runs in the
+    caller's thread, the others in threads of their own (green threads
+    under Cinder's eventlet monkey-patching; the client is safe for
+    concurrent use).
+    """
+    results = [None] * len(calls)
+    errors = [None] * len(calls)
+
+    def run(index):
+        try:
+            results[index] = calls[index]()
+        except Exception as err:
+            errors[index] = err
+
+    threads = [threading.Thread(target=run, args=(index,), daemon=True,
+                                name='ngxstorage-call-%d' % index)
+               for index in range(1, len(calls))]
+    for thread in threads:
+        thread.start()
+    try:
+        run(0)
+    finally:
+        for thread in threads:
+            thread.join()
+    for err in errors:
+        if err is not None:
+            raise err
+    return results
 
 
 # Refusals after which what was asked may be done already (by an earlier
