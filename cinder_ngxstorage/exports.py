@@ -27,6 +27,7 @@ build the same host's objects twice.
 """
 
 import dataclasses
+import functools
 import secrets
 import string
 import threading
@@ -142,11 +143,22 @@ class HostExports:
 
     def _read_host(self, host):
         # Cold path (new host for this service, or after a conflict): the
-        # array cannot look objects up by name, so list them once.
+        # array cannot look objects up by name, so list them once. The
+        # two listings, then the group's and the targets' details, are
+        # read at once: two round trips whatever the host holds.
         group_name = naming.auth_group_name(host)
-        group = records.AuthGroupList.from_answer(
-            self.client.list_auth_groups()).by_name(group_name)
-        targets = self._read_targets(host)
+        groups, listing = _concurrently(self.client.list_auth_groups,
+                                        self.client.list_targets)
+        group = records.AuthGroupList.from_answer(groups).by_name(
+            group_name)
+        ids = self._host_target_ids(host, listing)
+        reads = [functools.partial(self._read_target, target_id)
+                 for target_id in ids]
+        if group is not None:
+            reads.append(functools.partial(self._read_group, host,
+                                           group.id))
+        found = _concurrently(*reads) if reads else []
+        targets = {t.target_id: t for t in found[:len(ids)]}
         if group is None:
             if targets:
                 LOG.warning('Host %(host)s has targets %(t)s but no auth '
@@ -155,7 +167,7 @@ class HostExports:
                              'g': group_name})
                 return HostExport(host, None, set(), None, targets)
             return None
-        entry = self._read_group(host, group.id)
+        entry = found[-1]
         entry.targets = targets
         if self.use_chap:
             self._keep_secret(entry)
@@ -167,14 +179,12 @@ class HostExports:
         return HostExport(host, group_id, set(group.iqns), group.chap,
                           iqn_ids=dict(group.iqns))
 
-    def _read_targets(self, host):
-        targets = {}
-        for item in records.TargetList.from_answer(
-                self.client.list_targets()):
-            if naming.target_index(host, item.owner, item.name) is None:
-                continue
-            targets[item.id] = self._read_target(item.id)
-        return targets
+    @staticmethod
+    def _host_target_ids(host, listing):
+        """ids of the host's targets in a target listing."""
+        return [item.id for item in records.TargetList.from_answer(listing)
+                if naming.target_index(host, item.owner, item.name)
+                is not None]
 
     def _read_target(self, target_id):
         return Target.from_record(records.Target.from_answer(
