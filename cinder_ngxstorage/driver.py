@@ -1172,8 +1172,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             live = self._live_attachments_of_backend(host)
             if live is None:
                 return None
-            return any((a.connector or {}).get('initiator') == iqn
-                       for a in live)
+            used = [(a.connector or {}).get('initiator') for a in live]
+            if iqn in used:
+                return True
+            # An attachment that does not record its initiator (older
+            # attach flows) may use any: not known.
+            return None if None in used else False
         return in_use
 
     def _live_attachments_of_backend(self, host):

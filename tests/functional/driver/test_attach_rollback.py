@@ -380,3 +380,14 @@ class InitiatorReplacementTest(base.DriverTestCase):
         self.driver.initialize_connection(a, old_conn)
         self.driver.initialize_connection(b, new_conn)
         self.assertEqual(['iqn.2004-10.org:new'], self.group_iqns())
+
+    def test_attachment_without_connector_keeps_old_initiators(self):
+        old_conn = self.connector('host-a', initiator='iqn.2004-10.org:old')
+        new_conn = self.connector('host-a', initiator='iqn.2004-10.org:new')
+        a = self.create_volume()
+        b = self.create_volume()
+        self.driver.initialize_connection(a, old_conn)
+        self.live(a, old_conn).connector = None
+        self.driver.initialize_connection(b, new_conn)
+        self.assertEqual(['iqn.2004-10.org:new', 'iqn.2004-10.org:old'],
+                         self.group_iqns())
