@@ -98,7 +98,8 @@ def open_backend(name):
     cluster = '%s@%s' % (cluster, name) if cluster else None
     drv = importutils.import_object(
         conf.volume_driver, configuration=conf, host=service_host,
-        cluster_name=cluster, is_vol_db_empty=False, active_backend_id=None)
+        cluster_name=cluster, is_vol_db_empty=False,
+        active_backend_id=_active_backend_id(service_host))
     drv.startup_housekeeping = False
     ctxt = context.get_admin_context()
     try:
@@ -108,6 +109,16 @@ def open_backend(name):
         raise AuditError('backend %s cannot be set up: %s' % (name, err)
                          ) from err
     return Backend(name, service_host, cluster, drv)
+
+
+def _active_backend_id(service_host):
+    """The service's active_backend_id, as the volume manager passes it."""
+    try:
+        service = objects.Service.get_by_args(
+            context.get_admin_context(), service_host, 'cinder-volume')
+    except Exception:  # noqa: S110 (no service row: never started here)
+        return None
+    return service.active_backend_id
 
 
 def read_database(backend):
