@@ -53,6 +53,9 @@ def build_parser():
 
 
 def _setup_logging():
+    if getattr(_setup_logging, 'done', False):
+        return
+    _setup_logging.done = True
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(
         '%(asctime)s %(levelname)s %(name)s: %(message)s'))

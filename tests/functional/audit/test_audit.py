@@ -22,11 +22,14 @@ host, so the rows of other tests are other backends' rows.
 """
 
 import configparser
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
+from unittest import mock
 import uuid
 
 from cinder import context
@@ -36,6 +39,7 @@ import testtools
 
 from cinder_ngxstorage import audit
 from cinder_ngxstorage.audit import backend as audit_backend
+from cinder_ngxstorage.audit import cli
 from cinder_ngxstorage.audit import report as rpt
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import records
@@ -333,46 +337,70 @@ class OrphanTest(AuditTestCase):
 
 
 class CommandLineTest(AuditTestCase):
-    """ngxstorage-cinder-audit as operators run it (a new process)."""
+    """ngxstorage-cinder-audit as operators run it.
 
-    def cli(self, *args):
+    One run in a new process (``python -m``); the others call the
+    command's main() here (a new process costs seconds of imports).
+    """
+
+    def check_secrets(self, *texts):
+        for text in texts:
+            self.assertNotIn(self.sim.token, text)
+
+    def process(self, *args):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
         proc = subprocess.run(
             [sys.executable, '-W', 'ignore', '-m', 'cinder_ngxstorage.audit',
              '--config-file', self.conf_file] + list(args),
             capture_output=True, text=True, env=env, timeout=60)
-        for stream in (proc.stdout, proc.stderr):
-            self.assertNotIn(self.sim.token, stream)
-        return proc
+        self.check_secrets(proc.stdout, proc.stderr)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def main(self, *args):
+        out, err = io.StringIO(), io.StringIO()
+        logger = logging.getLogger()
+        handler = logging.StreamHandler(err)
+        logger.addHandler(handler)
+        self.addCleanup(logger.removeHandler, handler)
+        with mock.patch('sys.stdout', out), mock.patch('sys.stderr', err):
+            try:
+                code = cli.main(['--config-file', self.conf_file]
+                                + list(args))
+            except SystemExit as exc:
+                code = exc.code
+        self.check_secrets(out.getvalue(), err.getvalue())
+        return code, out.getvalue(), err.getvalue()
 
     def test_report_fix_clean(self):
         stray = self.volume()
         self.map_only(stray, 'compute-stray')
-        proc = self.cli('--backend', 'ngxa', '--format', 'json')
-        self.assertEqual(1, proc.returncode, proc.stderr)
-        data = json.loads(proc.stdout)
+        code, out, err = self.process('--backend', 'ngxa', '--format',
+                                      'json')
+        self.assertEqual(1, code, err)
+        data = json.loads(out)
         self.assertEqual([rpt.MAPPING_WITHOUT_ATTACHMENT],
                          [f['kind'] for f in data['findings']])
         self.assertEqual(1, data['violations'])
-        proc = self.cli('--backend', 'ngxa', '--fix')
-        self.assertEqual(0, proc.returncode, proc.stderr)
-        self.assertIn('mapping-without-attachment', proc.stdout)
-        self.assertIn('Audit fix of mapping-without-attachment', proc.stderr)
+        code, out, err = self.main('--backend', 'ngxa', '--fix')
+        self.assertEqual(0, code, err)
+        self.assertIn('mapping-without-attachment', out)
+        self.assertIn('Audit fix of mapping-without-attachment', err)
         self.assertEqual([], self.array_state()['targets'])
-        proc = self.cli('--backend', 'ngxa')
-        self.assertEqual(0, proc.returncode, proc.stderr)
-        self.assertIn('0 finding(s)', proc.stdout)
+        code, out, err = self.main('--backend', 'ngxa')
+        self.assertEqual(0, code, err)
+        self.assertIn('0 finding(s)', out)
 
     def test_usage_and_connection_errors(self):
-        proc = self.cli('--backend', 'nosuch')
-        self.assertEqual(2, proc.returncode)
-        self.assertIn('enabled_backends', proc.stderr)
-        proc = self.cli('--backend', 'ngxa', '--delete-unknown-luns')
-        self.assertEqual(2, proc.returncode)
+        code, _out, err = self.main('--backend', 'nosuch')
+        self.assertEqual(2, code)
+        self.assertIn('enabled_backends', err)
+        code, _out, _err = self.main('--backend', 'ngxa',
+                                     '--delete-unknown-luns')
+        self.assertEqual(2, code)
         self.sim.__exit__(None, None, None)
-        proc = self.cli('--backend', 'ngxa')
-        self.assertEqual(2, proc.returncode)
-        self.assertIn('cannot be set up', proc.stderr)
+        code, _out, err = self.main('--backend', 'ngxa')
+        self.assertEqual(2, code)
+        self.assertIn('cannot be set up', err)
 
     def test_api_with_loaded_configuration(self):
         # A process that runs Cinder itself: CONF is loaded already.
