@@ -33,8 +33,10 @@ from unittest import mock
 import uuid
 
 from cinder import context
+from cinder.db import api as db_api
 from cinder import objects
 from oslo_config import cfg
+from oslo_db.sqlalchemy import enginefacade
 import testtools
 
 from cinder_ngxstorage import audit
@@ -108,6 +110,7 @@ class AuditTestCase(testtools.TestCase):
                 ngxa=_section(self.sim, 'pool1', 'ngxa'),
                 ngxb=_section(self.sim, 'pool2', 'ngxb')))
         self.addCleanup(CONF.clear)
+        self.use_database()
         audit_backend.load_configuration([self.conf_file])
         if not _DB.get('synced'):
             from cinder.db import migration
@@ -119,6 +122,17 @@ class AuditTestCase(testtools.TestCase):
         self.coordination = self.useFixture(common.Coordination())
         self.drivers = {name: audit_backend.open_backend(name).driver
                         for name in ('ngxa', 'ngxb')}
+
+    def use_database(self):
+        """Cinder's database API on this process's SQLite file.
+
+        Patched in for this test only: the driver tests that share the
+        worker run without a database (their CHAP secrets are not kept).
+        """
+        factory = enginefacade._TransactionFactory()
+        factory.configure(connection='sqlite:///' + _database_path())
+        self.addCleanup(db_api.main_context_manager.patch_factory(factory))
+        self.addCleanup(factory.dispose_pool)
 
     # -- making Cinder objects ------------------------------------------
 
@@ -358,11 +372,15 @@ class CommandLineTest(AuditTestCase):
 
     def main(self, *args):
         out, err = io.StringIO(), io.StringIO()
-        logger = logging.getLogger()
+        # What the command's logging set-up does, undone after the test.
+        logger = logging.getLogger('cinder_ngxstorage.audit')
         handler = logging.StreamHandler(err)
         logger.addHandler(handler)
         self.addCleanup(logger.removeHandler, handler)
-        with mock.patch('sys.stdout', out), mock.patch('sys.stderr', err):
+        self.addCleanup(logger.setLevel, logger.level)
+        logger.setLevel(logging.INFO)
+        with mock.patch('sys.stdout', out), mock.patch('sys.stderr', err), \
+                mock.patch.object(cli, '_setup_logging'):
             try:
                 code = cli.main(['--config-file', self.conf_file]
                                 + list(args))
