@@ -269,6 +269,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self.datareduce = True
         # When the statistics next collect deferred deletions.
         self._next_collection = None
+        # Whether check_for_setup_error collects deferred deletions and
+        # leftover host objects (cinder-volume); the audit, which must
+        # change nothing in report mode, turns it off.
+        self.startup_housekeeping = True
         self.stats = stats.StatsReporter(self)
 
     @property
@@ -443,12 +447,13 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             secrets=self._chap_secrets())
         self.deferred = deferred.DeferredDeletions(
             self.client, conf.ngxstorage_pools[0])
-        # Best effort: a registry that cannot be made (full first pool, a
-        # key that may not create it there, a 5xx) never stops the
-        # service; collection runs again with the statistics.
-        self._collect_deferred()
-        self._next_collection = time.monotonic() + COLLECT_INTERVAL
-        self._collect_leftovers()
+        if self.startup_housekeeping:
+            # Best effort: a registry that cannot be made (full first
+            # pool, a key that may not create it there, a 5xx) never stops
+            # the service; collection runs again with the statistics.
+            self._collect_deferred()
+            self._next_collection = time.monotonic() + COLLECT_INTERVAL
+            self._collect_leftovers()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
                  '%(portals)s, maxlun %(maxlun)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
