@@ -434,6 +434,10 @@ class ModelBase(object):
         if owner not in self._owners:
             raise errors.Invalid('owner must be one of %s'
                                  % ', '.join(self._owners))
+        if owner in self._failed:
+            raise errors.Conflict('controller %s is down (failed over): '
+                                  'create it on the other controller'
+                                  % owner, 'controller')
         return owner
 
     @staticmethod
