@@ -136,9 +136,10 @@ class Controllers(object):
 
         The pools, targets and auth groups the failover moved (and that
         still exist) return to it, with every target made since that maps
-        LUNs of those pools only; a target mapping LUNs of pools of both
-        controllers makes a conflict (nothing changes). Its portals serve
-        again. Returns what moved, as :meth:`failover`.
+        LUNs of those pools only and every auth group made since that is
+        bound only to returning targets; a target mapping LUNs of pools
+        of both controllers makes a conflict (nothing changes). Its
+        portals serve again. Returns what moved, as :meth:`failover`.
         """
         home = self._controller(controller, 'controller')
         if home not in self._failed:
@@ -168,6 +169,15 @@ class Controllers(object):
             self._targets[target_id]['owner'] = home
         groups = [g for g in moved.get('auth_groups', ())
                   if g in self._groups]
+        # An auth group made on the survivor since, bound only to targets
+        # that go back, goes back with them.
+        survivor = self._other(home)
+        for group in self._groups.values():
+            bound = {t['id'] for t in self._targets.values()
+                     if t['auth_group_id'] == group['id']}
+            if (group['owner'] == survivor and group['id'] not in groups
+                    and bound and bound <= targets):
+                groups.append(group['id'])
         for group_id in groups:
             self._groups[group_id]['owner'] = home
         self._failed.remove(home)

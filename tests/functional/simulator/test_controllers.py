@@ -147,7 +147,10 @@ class FailoverTest(SimulatorTestCase):
         pools, luns, targets, groups = self._owners()
         self.assertEqual({'pool1': A, 'pool2': B}, pools)
         self.assertEqual({'ta': A, 'tnew': A}, targets)
-        self.assertEqual({'agta': A, 'agtnew': B}, groups)
+        # agtnew, made on B during the failover, is bound only to tnew,
+        # which goes back: it goes back with it.
+        self.assertEqual({'agta': A, 'agtnew': A}, groups)
+        self.assertEqual(['agta', 'agtnew'], response.json()['auth_groups'])
         self.assertEqual([], self.http.admin('GET', '/controllers')
                          .json()['failed'])
 
