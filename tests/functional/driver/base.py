@@ -51,6 +51,9 @@ class DriverTestCase(testtools.TestCase):
         self.sim.__enter__()
         self.addCleanup(self.sim.__exit__, None, None, None)
         self.ctx = context.get_admin_context()
+        # Cinder's database of the test's deployment (what the driver
+        # keeps there: the namespace, CHAP secrets).
+        self.deployment_db = common.InitiatorData()
         self.driver = self.make_driver()
 
     def make_simulator(self):
@@ -63,6 +66,7 @@ class DriverTestCase(testtools.TestCase):
         self.addCleanup(CONF.clear_override, 'san_ip', group=group)
         drv = ngx_driver.NGXStorageISCSIDriver(configuration=conf,
                                                host='cinder@ngx')
+        drv.db = self.deployment_db
         if setup:
             drv.do_setup(self.ctx)
             drv.client.on_request = ngx_client.CallCounter()
@@ -118,9 +122,13 @@ class DriverTestCase(testtools.TestCase):
     # -- array state ----------------------------------------------------
 
     def luns(self):
-        """Names of the LUNs on the array, the registry left out."""
+        """Names of the LUNs on the array, the registries left out."""
         return sorted(lun['vol_name'] for lun in self.sim.state.luns()
-                      if lun['vol_name'] != naming.DEFERRED_REGISTRY_LUN)
+                      if not naming.is_registry_name(lun['vol_name']))
+
+    def names(self, drv=None):
+        """The host-object names of a driver (the test's by default)."""
+        return (drv or self.driver).exports.names
 
     def assert_array_empty(self):
         """No LUN, snapshot, target or auth group of ours is left."""

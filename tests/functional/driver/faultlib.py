@@ -116,13 +116,13 @@ def inventory(state):
                   for s in snaps}
     items = []
     for lun in luns:
-        if lun['vol_name'] == naming.DEFERRED_REGISTRY_LUN:
+        if naming.is_registry_name(lun['vol_name']):
             continue
         items.append(('lun', lun['vol_name'], lun['pool_name'],
                       lun['vol_size'], lun['provision_type'],
                       lun.get('clone') or ''))
     for snap in snaps:
-        if names.get(snap['vol_id']) != naming.DEFERRED_REGISTRY_LUN:
+        if not naming.is_registry_name(names.get(snap['vol_id'])):
             items.append(('snapshot', snap_names[snap['snap_id']]))
             continue
         marker = snap['snap_name']
