@@ -60,13 +60,18 @@ class DriverTestCase(testtools.TestCase):
         """The test's simulator, not started (control plane only here)."""
         return Simulator(pools=self.POOLS, portals=self.PORTALS)
 
-    def make_driver(self, setup=True, **extra):
+    def make_driver(self, setup=True, deployment_db=None, **extra):
+        """A driver (a volume service) of the test's deployment.
+
+        deployment_db: Cinder's database of another deployment (a
+        :class:`common.InitiatorData`) for a driver of another cloud.
+        """
         group = 'ngx-%s' % uuid.uuid4().hex[:8]
         conf = make_configuration(group, **driver_settings(self.sim, **extra))
         self.addCleanup(CONF.clear_override, 'san_ip', group=group)
         drv = ngx_driver.NGXStorageISCSIDriver(configuration=conf,
                                                host='cinder@ngx')
-        drv.db = self.deployment_db
+        drv.db = deployment_db or self.deployment_db
         if setup:
             drv.do_setup(self.ctx)
             drv.client.on_request = ngx_client.CallCounter()

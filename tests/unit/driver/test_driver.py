@@ -1575,8 +1575,8 @@ class ConnectionTestCase(fakes.DriverTestCase):
         self.client.list_targets.return_value = [
             {'scsi_target_name': fakes.NAMES.target_name(fakes.HOST, '1', 0),
              'scsi_id': fakes.TARGET_ID, 'owner': '1'},
-            {'scsi_target_name': fakes.NAMES.target_name(fakes.OTHER_HOST, '1',
-                                                    0),
+            {'scsi_target_name': fakes.NAMES.target_name(
+                fakes.OTHER_HOST, '1', 0),
              'scsi_id': fakes.OTHER_TARGET_ID, 'owner': '1'}]
         self.client.get_target.return_value = fakes.target_detail()
         self.client.remove_target_luns.return_value = {'luns': []}

@@ -31,7 +31,8 @@ TARGET_NAME_RE = LUN_NAME_RE
 AUTH_GROUP_RE = re.compile(r'^[A-Za-z0-9]{1,30}$')
 SNAPSHOT_NAME_RE = re.compile(r'^[A-Za-z0-9_-]{1,999}$')
 # The longest namespace: the tightest fit of the array's limits.
-NAMES = naming.HostNames('abcdefgh', 'b42ecdf4c9a0e6677546fb4da04b0ebede0476e5')
+NAMES = naming.HostNames('abcdefgh',
+                         'b42ecdf4c9a0e6677546fb4da04b0ebede0476e5')
 CHAP_USER_RE = re.compile(r'^[A-Za-z0-9._-]{1,64}$')
 IQN_ALIAS_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,64}$')
 
@@ -164,7 +165,7 @@ class DeterminismTestCase(testtools.TestCase):
         self.assertIsNone(NAMES.target_index('compute-1', 'X_B', name))
         self.assertIsNone(NAMES.target_index('compute-1', 'X_A', 'tgt1'))
         self.assertIsNone(NAMES.target_index('compute-1', 'X_A',
-                                              name + 'x'))
+                                             name + 'x'))
 
     def test_owner_tags(self):
         """Controller tags: a, b for dual controllers, 1 for single."""
