@@ -30,7 +30,7 @@ namespace and the host (and, for targets, the portal group), so another
 deployment sharing the array never finds, adopts or removes these objects,
 and they never adopt another's. An initiator the array admits in another
 deployment's group already is a configuration error, reported as such
-(:class:`InitiatorElsewhere`). Objects driver 1.1 named (``legacy``, the
+(see :mod:`ownership`). Objects driver 1.1 named (``legacy``, the
 same names in every deployment) are handled for the upgrade only: their
 mappings of our volumes are removed on detach, and a legacy group is taken
 over (renamed) only when every LUN it serves is a volume of this
@@ -45,6 +45,7 @@ from oslo_log import log as logging
 
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
+from cinder_ngxstorage import ownership
 from cinder_ngxstorage import records
 from cinder_ngxstorage import refusals
 
@@ -64,12 +65,6 @@ def generate_chap_secret():
 
 class _StaleView(ngx_exc.Conflict):
     """The cached view of a host disagrees with the array."""
-
-
-class InitiatorElsewhere(ngx_exc.NGXStorageError):
-    """The array admits the initiator in an auth group that is not ours."""
-
-    default_message = 'the initiator is in another auth group'
 
 
 @dataclasses.dataclass
@@ -218,8 +213,8 @@ class HostExports:
         if initiator not in entry.iqns:
             try:
                 self._add_iqn(entry, initiator)
-            except InitiatorElsewhere:
-                self._drop_if_unused(entry)
+            except ownership.InitiatorElsewhere:
+                self.drop_if_unused(entry)
                 raise
         if self.use_chap and (entry.chap is None or entry.chap[1] is None):
             self._set_chap(entry)
@@ -237,95 +232,20 @@ class HostExports:
                 raise
             fresh = self._read_group(entry.host, entry.group_id)
             if initiator not in fresh.iqns:
-                if not self._held_elsewhere(entry, initiator):
+                if not ownership.held_elsewhere(self, entry, initiator):
                     raise
                 return
             entry.chap = entry.chap or fresh.chap
         entry.iqns.add(initiator)
 
-    def _held_elsewhere(self, entry, initiator):
-        """The initiator is refused: if another group holds it, say which.
-
-        Returns True when that group was our own legacy group, taken over
-        (entry is then that group); raises InitiatorElsewhere when it is
-        anybody else's; False when no group holds it (the refusal was
-        something else).
-        """
-        holder = None
-        for item in records.AuthGroupList.from_answer(
-                self.client.list_auth_groups()):
-            if item.id == entry.group_id:
-                continue
-            group = records.AuthGroup.from_answer(
-                self.client.get_auth_group(item.id), item.id)
-            if initiator in group.iqns:
-                holder = item
-                break
-        if holder is None:
-            return False
-        legacy = holder.name == naming.legacy_auth_group_name(entry.host)
-        if (legacy and not entry.iqns and not entry.targets
-                and self._legacy_group_is_ours(holder.id)):
-            self._take_over(entry, holder)
-            return True
-        if legacy:
-            why = ('was made by an earlier version of this driver for a '
-                   'host of the same name and serves LUNs that are not '
-                   'volumes of this Cinder deployment (another OpenStack '
-                   'deployment may use it)')
-        elif self.names.owns_auth_group(holder.name):
-            why = ('belongs to another host name of this Cinder '
-                   'deployment (was the host renamed?)')
-        else:
-            why = ('was not made by this Cinder deployment (namespace %s): '
-                   'another OpenStack deployment or a manual '
-                   'configuration shares the array'
-                   % self.names.namespace)
-        raise InitiatorElsewhere(
-            'initiator %s of host %s is already admitted by auth group %s '
-            '(id %s), which %s. The array admits an initiator in one auth '
-            'group only and the driver never adopts a group it cannot '
-            'prove is its own: give this host a unique initiator name, or '
-            'detach its volumes there and remove the initiator from %s on '
-            'the array, then attach again.'
-            % (initiator, entry.host, holder.name, holder.id, why,
-               holder.name))
-
-    def _legacy_group_is_ours(self, group_id):
-        """Whether every LUN a legacy group serves is one of our volumes."""
-        if self.knows_luns is None:
-            return False
-        vol_ids = set()
-        for item in records.TargetDetailList.from_answer(
-                self.client.list_targets_detail()):
-            if item.group_id == group_id:
-                vol_ids.update(item.luns)
-        return self.knows_luns(sorted(vol_ids))
-
-    def _take_over(self, entry, holder):
-        """Rename our legacy group to the host's name in our namespace.
-
-        The group just made for the host (empty) goes; the legacy one keeps
-        its initiators, CHAP and targets (running sessions go on), and its
-        kept secret is kept under the new name too.
-        """
-        self._drop_if_unused(entry)
-        name = self.names.auth_group_name(entry.host)
-        self.client.rename_auth_group(holder.id, name, self.group_owner)
-        if self.secrets:
-            secret = self.secrets.get(holder.name)
-            if secret is not None:
-                self.secrets.put(name, secret)
-        fresh = self._read_group(entry.host, holder.id)
+    def adopt_group(self, entry, group_id):
+        """Make group_id (now named as the host's) entry's group."""
+        fresh = self._read_group(entry.host, group_id)
         entry.group_id, entry.iqns, entry.chap = (
             fresh.group_id, fresh.iqns, fresh.chap)
         self._cache[entry.host] = entry
-        LOG.warning('Took over auth group %(old)s (made by driver 1.1 '
-                    'for host %(host)s, serving only volumes of this '
-                    'deployment) as %(new)s.',
-                    {'old': holder.name, 'host': entry.host, 'new': name})
 
-    def _drop_if_unused(self, entry):
+    def drop_if_unused(self, entry):
         """Remove the host's group if it admits nobody and has no target."""
         if entry.group_id is None or entry.iqns or entry.targets:
             return
