@@ -37,6 +37,7 @@ from cinder_ngxstorage import exports
 from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from cinder_ngxstorage import ownership
 from cinder_ngxstorage import stats as stats_mod
 from cinder_ngxstorage import volume_types
 from tests.unit.driver import fakes
@@ -54,7 +55,8 @@ def client_methods_used():
     public = {name for name in dir(ngx_client.NGXStorageClient)
               if not name.startswith('_')}
     used = set()
-    for module in (ngx_driver, exports, deferred, manage, volume_types):
+    for module in (ngx_driver, exports, ownership, deferred, manage,
+                   volume_types):
         with open(module.__file__) as source:
             tree = ast.parse(source.read())
         for node in ast.walk(tree):
