@@ -112,7 +112,8 @@ class HostExports:
     def __init__(self, client, portal_group_id, use_chap, maxlun,
                  group_owner, secrets=None, names=None, knows_luns=None):
         self.client = client
-        # The names of this deployment's host objects (naming.HostNames).
+        # The names of this deployment's host objects (naming.HostNames;
+        # the driver always gives them, the default is for unit tests).
         self.names = names or naming.HostNames('x', portal_group_id)
         # knows_luns(vol_ids) -> whether every one is a volume of this
         # deployment (Cinder's database), or None: legacy objects are
