@@ -72,6 +72,12 @@ CLONE_INTERNAL_PREFIX = 'ngxstorage:clone:internal:'
 # Deferred deletions are also collected with the statistics, at most once
 # per interval and at most COLLECT_LIMIT deletions per run (bounded work).
 COLLECT_INTERVAL = 600.0
+
+# Where the deployment's generated namespace is kept in Cinder's
+# driver_initiator_data: one row per database, whatever the array.
+NAMESPACE_STORE = 'ngxstorage'
+NAMESPACE_ROW = 'deployment'
+NAMESPACE_KEY = 'namespace'
 COLLECT_LIMIT = 20
 
 # Endpoints whose permission the driver checks at start-up. Reads are
@@ -111,6 +117,8 @@ _PERMISSION_PROBES = (
     ('auth_group.chap_set',
      lambda c: c.set_auth_group_chap('x', '', '', '')),
     ('auth_group.delete', lambda c: c.delete_auth_group('x')),
+    # Taking over a group driver 1.1 made (the upgrade path).
+    ('auth_group.rename', lambda c: c.rename_auth_group('x', '', '')),
 )
 
 
@@ -229,7 +237,9 @@ def _host_locked(func):
     def wrapper(self, volume, connector, *args, **kwargs):
         if not connector or not connector.get('host'):
             return func(self, volume, connector, *args, **kwargs)
-        key = exports.host_lock_key(host=connector['host'])
+        if self.exports is None:
+            return func(self, volume, connector, *args, **kwargs)
+        key = self.exports.names.lock_key(connector['host'])
         locked = coordination.synchronized('ngxstorage-host-' + key)
         return locked(func)(self, volume, connector, *args, **kwargs)
     return wrapper
@@ -350,6 +360,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if not conf.ngxstorage_pools:
             problems.append(_('ngxstorage_pools is empty: list the array '
                               'pools this backend serves.'))
+        namespace = conf.safe_get('ngxstorage_namespace')
+        if namespace and not naming.valid_namespace(namespace):
+            problems.append(_('ngxstorage_namespace %s is not 1-8 '
+                              'lower-case letters or digits: fix it.')
+                            % namespace)
+        elif not namespace and self.db is None:
+            problems.append(_('ngxstorage_namespace is not set and there '
+                              'is no Cinder database to keep the '
+                              'deployment\'s generated namespace in: set '
+                              'ngxstorage_namespace (the same in every '
+                              'service of this deployment).'))
         if not conf.ngxstorage_portal_group:
             problems.append(_('ngxstorage_portal_group is not set: name '
                               'the portal group that serves iSCSI.'))
@@ -443,13 +464,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         problems += self._check_permissions()
         if problems:
             self._raise_setup_problems(problems)
+        namespace = self._namespace()
         self.exports = exports.HostExports(
             self.client, self.portal_group_id,
             bool(options.effective(conf, 'use_chap_auth')),
             self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]],
-            secrets=self._chap_secrets())
+            secrets=self._chap_secrets(),
+            names=naming.HostNames(namespace, self.portal_group_id),
+            knows_luns=self._knows_luns)
         self.deferred = deferred.DeferredDeletions(
-            self.client, conf.ngxstorage_pools[0])
+            self.client, conf.ngxstorage_pools[0],
+            naming.registry_lun_name(namespace, self.backend_name))
         if self.startup_housekeeping:
             # Best effort: a registry that cannot be made (full first
             # pool, a key that may not create it there, a 5xx) never stops
@@ -458,9 +483,52 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self._next_collection = time.monotonic() + COLLECT_INTERVAL
             self._collect_leftovers()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
-                 '%(portals)s, maxlun %(maxlun)s.',
+                 '%(portals)s, maxlun %(maxlun)s, namespace %(ns)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
-                  'maxlun': self.maxlun})
+                  'maxlun': self.maxlun, 'ns': namespace})
+
+    def _namespace(self):
+        """This deployment's namespace of host objects on the array.
+
+        ngxstorage_namespace, else the id kept in Cinder's
+        driver_initiator_data: the first service to start generates it
+        and the database keeps the first one written, so every service
+        and backend of the deployment agrees on it, and another
+        deployment (another database) has its own.
+        """
+        conf = self.configuration
+        if conf.safe_get('ngxstorage_namespace'):
+            return conf.ngxstorage_namespace
+        utils = volume_utils_driver.VolumeDriverUtils(NAMESPACE_STORE,
+                                                      self.db)
+        try:
+            for attempt in (1, 2):
+                for item in utils.get_driver_initiator_data(
+                        NAMESPACE_ROW) or ():
+                    if (item['key'] == NAMESPACE_KEY
+                            and naming.valid_namespace(item['value'])):
+                        return item['value']
+                if attempt == 1:
+                    utils.insert_driver_initiator_data(
+                        NAMESPACE_ROW, NAMESPACE_KEY,
+                        naming.new_namespace())
+        except Exception as err:
+            self._raise_setup_problems([
+                _('the deployment\'s namespace could not be read from or '
+                  'kept in Cinder\'s database (%s): check the database, '
+                  'or set ngxstorage_namespace.') % type(err).__name__])
+        self._raise_setup_problems([
+            _('Cinder\'s database did not keep the deployment\'s '
+              'namespace: set ngxstorage_namespace.')])
+
+    def _knows_luns(self, vol_ids):
+        """Whether every vol_id is a volume in Cinder's database."""
+        try:
+            return all(manage.cinder_volumes_with(v) for v in vol_ids)
+        except Exception as err:
+            LOG.warning('Could not read Cinder\'s volumes (%s).',
+                        type(err).__name__)
+            return False
 
     def _chap_secrets(self):
         """The backend's store of CHAP secrets, or None without a database.
@@ -915,7 +983,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Remove vol_id from every target; True if it was mapped."""
         found = self.exports.targets_with_lun(vol_id)
         for target, group_id in found:
-            key = exports.host_lock_key(target_name=target.name)
+            key = self.exports.names.lock_key_of(target.name)
 
             @coordination.synchronized('ngxstorage-host-' + key)
             def unmap():
@@ -1318,7 +1386,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if connector and connector.get('host'):
             owner = self.pool_owners.get(self._pool_of(snapshot.volume))
             _run_host_locked(
-                exports.host_lock_key(host=connector['host']),
+                self.exports.names.lock_key(connector['host']),
                 lambda: self.exports.detach(connector['host'], vol_id,
                                             owner))
             if self.exports.targets_with_lun(vol_id):
@@ -1347,7 +1415,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             pool = self._pool_of(snapshot.volume)
             try:
                 entry, target, lun = _run_host_locked(
-                    exports.host_lock_key(host=host),
+                    self.exports.names.lock_key(host),
                     lambda: self._attach_on_owner(
                         host, connector['initiator'], vol_id, pool))
             except ngx_exc.NGXStorageError:

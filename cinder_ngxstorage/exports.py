@@ -24,6 +24,17 @@ array that contradicts it (404 on a target, 409 on a name) makes the driver
 read the host's objects again. Callers serialise per host with a
 coordination lock (see the driver), so two cinder-volume services never
 build the same host's objects twice.
+
+Every name comes from :class:`naming.HostNames`: the deployment's
+namespace and the host (and, for targets, the portal group), so another
+deployment sharing the array never finds, adopts or removes these objects,
+and they never adopt another's. An initiator the array admits in another
+deployment's group already is a configuration error, reported as such
+(see :mod:`ownership`). Objects driver 1.1 named (``legacy``, the
+same names in every deployment) are handled for the upgrade only: their
+mappings of our volumes are removed on detach, and a legacy group is taken
+over (renamed) only when every LUN it serves is a volume of this
+deployment (see doc/source/shared-arrays.rst).
 """
 
 import dataclasses
@@ -34,6 +45,7 @@ from oslo_log import log as logging
 
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
+from cinder_ngxstorage import ownership
 from cinder_ngxstorage import records
 from cinder_ngxstorage import refusals
 
@@ -94,22 +106,19 @@ class HostExport:
         return sorted(found, key=lambda t: t.name)
 
 
-def _named_for(host, name):
-    """Whether name is one of host's targets, on either controller.
-
-    The owner tag in the name is the controller it was made on; a
-    failover gives the target to the other one, so every tag is tried.
-    """
-    return any(naming.target_index(host, tag, name) is not None
-               for tag in ('A', 'B', '1'))
-
-
 class HostExports:
     """Builds, finds and tears down the per-host export objects."""
 
     def __init__(self, client, portal_group_id, use_chap, maxlun,
-                 group_owner, secrets=None):
+                 group_owner, secrets=None, names=None, knows_luns=None):
         self.client = client
+        # The names of this deployment's host objects (naming.HostNames;
+        # the driver always gives them, the default is for unit tests).
+        self.names = names or naming.HostNames('x', portal_group_id)
+        # knows_luns(vol_ids) -> whether every one is a volume of this
+        # deployment (Cinder's database), or None: legacy objects are
+        # then never taken over.
+        self.knows_luns = knows_luns
         # Where every service of the backend keeps each host's CHAP
         # secret (the driver's store in Cinder's database), or None:
         # ``get(group_name)`` -> secret or None, ``put(group_name,
@@ -149,7 +158,7 @@ class HostExports:
     def _read_host(self, host):
         # Cold path (new host for this service, or after a conflict): the
         # array cannot look objects up by name, so list them once.
-        group_name = naming.auth_group_name(host)
+        group_name = self.names.auth_group_name(host)
         group = records.AuthGroupList.from_answer(
             self.client.list_auth_groups()).by_name(group_name)
         targets = self._read_targets(host)
@@ -176,7 +185,7 @@ class HostExports:
         targets = {}
         for item in records.TargetList.from_answer(
                 self.client.list_targets()):
-            if not _named_for(host, item.name):
+            if not self.names.is_target_of(host, item.name):
                 continue
             targets[item.id] = self._read_target(item.id)
         return targets
@@ -206,7 +215,11 @@ class HostExports:
         if entry is None or entry.group_id is None:
             entry = self._create_group(host, entry)
         if initiator not in entry.iqns:
-            self._add_iqn(entry, initiator)
+            try:
+                self._add_iqn(entry, initiator)
+            except ownership.InitiatorElsewhere:
+                self.drop_if_unused(entry)
+                raise
         if self.use_chap and (entry.chap is None or entry.chap[1] is None):
             self._set_chap(entry)
         return entry
@@ -223,18 +236,38 @@ class HostExports:
                 raise
             fresh = self._read_group(entry.host, entry.group_id)
             if initiator not in fresh.iqns:
-                raise
+                if not ownership.held_elsewhere(self, entry, initiator):
+                    raise
+                return
             entry.chap = entry.chap or fresh.chap
         entry.iqns.add(initiator)
 
+    def adopt_group(self, entry, group_id):
+        """Make group_id (now named as the host's) entry's group."""
+        fresh = self._read_group(entry.host, group_id)
+        entry.group_id, entry.iqns, entry.chap = (
+            fresh.group_id, fresh.iqns, fresh.chap)
+        self._cache[entry.host] = entry
+
+    def drop_if_unused(self, entry):
+        """Remove the host's group if it admits nobody and has no target."""
+        if entry.group_id is None or entry.iqns or entry.targets:
+            return
+        self._remove_group(entry.group_id)
+        entry.group_id = None
+        self.forget(entry.host)
+
     def _create_group(self, host, known):
-        name = naming.auth_group_name(host)
+        name = self.names.auth_group_name(host)
         try:
             group_id = records.created_group_id(
                 self.client.create_auth_group(name, self.group_owner))
         except refusals.REFUSED as err:
             # It exists already (made by another service or before a
-            # restart): adopt what the array holds.
+            # restart): adopt what the array holds. The name is proof
+            # enough that it is ours: it holds this deployment's
+            # namespace, a random id kept in this deployment's database
+            # (or one the operator chose for it).
             if refusals.classify(err) not in _MAYBE_DONE:
                 raise
             entry = self._read_host(host)
@@ -260,10 +293,10 @@ class HostExports:
         when none is known anywhere; it is kept before it is set, so that
         every service hands out the same one.
         """
-        name = naming.auth_group_name(entry.host)
+        name = self.names.auth_group_name(entry.host)
         on_array = entry.chap is not None
         username = (entry.chap[0] if on_array and entry.chap[0]
-                    else naming.chap_username(entry.host))
+                    else self.names.chap_username(entry.host))
         secret = self.secrets.get(name) if self.secrets else None
         if secret is not None and on_array:
             entry.chap = (username, secret)
@@ -286,7 +319,7 @@ class HostExports:
         """Keep a secret the array showed, for when it masks it later."""
         if (self.secrets and entry.chap is not None
                 and entry.chap[1] is not None):
-            self.secrets.put(naming.auth_group_name(entry.host),
+            self.secrets.put(self.names.auth_group_name(entry.host),
                              entry.chap[1])
 
     def _map_lun(self, entry, vol_id, owner):
@@ -337,10 +370,10 @@ class HostExports:
     def _new_target(self, entry, vol_id, owner):
         # Indexes of the names with this owner's tag (a target keeps its
         # name when a failover gives it to the other controller).
-        used = {naming.target_index(entry.host, owner, t.name)
+        used = {self.names.target_index(entry.host, owner, t.name)
                 for t in entry.targets.values()}
         index = next(i for i in range(len(used) + 1) if i not in used)
-        name = naming.target_name(entry.host, owner, index)
+        name = self.names.target_name(entry.host, owner, index)
         try:
             created = self.client.create_target(
                 name, entry.group_id, self.portal_group_id, owner,
@@ -408,7 +441,29 @@ class HostExports:
         # Not in any target we knew of: another service may have mapped it
         # into a target made since. Read the host again, once.
         self.forget(host)
-        return self._detach(host, vol_id, owner)
+        if self._detach(host, vol_id, owner):
+            return True
+        return self._detach_legacy(host, vol_id)
+
+    def _detach_legacy(self, host, vol_id):
+        """Unmap vol_id from the host's targets named by driver 1.1.
+
+        vol_id is a volume of this deployment (the caller's), so its
+        mapping is ours whoever's the target is; an emptied target is
+        removed, and its group when nothing else is bound to it (the
+        array refuses otherwise).
+        """
+        unmapped = False
+        for item in records.TargetDetailList.from_answer(
+                self.client.list_targets_detail()):
+            if (vol_id not in item.luns or naming.legacy_target_index(
+                    host, item.owner, item.name) is None):
+                continue
+            remaining = self._unmap(Target.from_record(item), vol_id)
+            unmapped = True
+            if remaining is not None and not remaining:
+                self._remove_empty(item.id, item.group_id)
+        return unmapped
 
     def _detach(self, host, vol_id, owner):
         entry = self.lookup(host)
@@ -572,8 +627,11 @@ class HostExports:
         found = []
         for item in records.TargetDetailList.from_answer(
                 self.client.list_targets_detail()):
-            if (item.name.startswith(naming.TARGET_PREFIX)
-                    and vol_id in item.luns):
+            # Ours, or made by driver 1.1: vol_id is one of our volumes,
+            # so its mapping is ours to remove (and nothing else is).
+            if vol_id in item.luns and (
+                    self.names.owns_target(item.name)
+                    or naming.is_legacy_target_name(item.name)):
                 found.append((Target.from_record(item), item.group_id))
         return found
 
@@ -631,29 +689,33 @@ class HostExports:
         interrupted detach (or an attach that failed before creating its
         target) left. Each is removed under its host's lock
         (``run_locked(key, func)``), so an attach in progress on another
-        service is never undone. Returns the number of objects removed.
+        service is never undone. Only this deployment's objects are
+        considered, and only targets of this backend's portal group (a
+        target of another backend may look empty to a key scoped to
+        other pools). Returns the number of objects removed.
         """
         removed = 0
         details = records.TargetDetailList.from_answer(
             self.client.list_targets_detail())
         bound = set()
         for item in details:
-            if item.luns or not naming.is_target_name(item.name):
+            if item.luns or not self.names.owns_target(
+                    item.name, any_portal_group=False):
                 bound.add(item.group_id)
                 continue
             target_id, group_id = item.id, item.group_id
             self._forget_objects(target_id, group_id)
-            removed += run_locked(host_lock_key(target_name=item.name),
+            removed += run_locked(self.names.lock_key_of(item.name),
                                   lambda: self._remove_if_empty(
                                       target_id, group_id))
         for group in records.AuthGroupList.from_answer(
                 self.client.list_auth_groups()):
-            if group.id in bound or not naming.is_auth_group_name(
+            if group.id in bound or not self.names.owns_auth_group(
                     group.name):
                 continue
             group_id = group.id
             self._forget_objects(None, group_id)
-            removed += run_locked(host_lock_key(group_name=group.name),
+            removed += run_locked(self.names.lock_key_of(group.name),
                                   lambda: self._remove_group(group_id))
         if removed:
             LOG.info('Removed %d empty target(s) and auth group(s) left by '
@@ -687,15 +749,6 @@ def _lun_number(target, vol_id, call):
             'the array\'s answer to %s does not list LUN %s in target %s'
             % (call, vol_id, target.name))
     return target.luns[vol_id]
-
-
-def host_lock_key(host=None, target_name=None, group_name=None):
-    """Lock key of a host, from its name, a target's or its group's."""
-    if target_name is not None:
-        return target_name[len(naming.TARGET_PREFIX):][:20]
-    if group_name is not None:
-        return group_name[len(naming.AUTH_GROUP_PREFIX):][:20]
-    return naming.target_name(host, '', 0)[len(naming.TARGET_PREFIX):][:20]
 
 
 def _alias(host):
