@@ -155,6 +155,7 @@ class Bench:
         self.pool = pools[0]
         self.driver = ngx_driver.NGXStorageISCSIDriver(
             configuration=conf, host='cinder@ngx')
+        self.driver.db = common.InitiatorData()  # Cinder's database.
         self._hosts = 0
         self._request_seconds = 0.0
         self.setup = self.measure(self._setup)

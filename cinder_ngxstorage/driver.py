@@ -43,6 +43,7 @@ from oslo_utils import excutils
 
 from cinder_ngxstorage import answers
 from cinder_ngxstorage import client as ngx_client
+from cinder_ngxstorage import controllers
 from cinder_ngxstorage import deferred
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import exports
@@ -71,6 +72,12 @@ CLONE_INTERNAL_PREFIX = 'ngxstorage:clone:internal:'
 # Deferred deletions are also collected with the statistics, at most once
 # per interval and at most COLLECT_LIMIT deletions per run (bounded work).
 COLLECT_INTERVAL = 600.0
+
+# Where the deployment's generated namespace is kept in Cinder's
+# driver_initiator_data: one row per database, whatever the array.
+NAMESPACE_STORE = 'ngxstorage'
+NAMESPACE_ROW = 'deployment'
+NAMESPACE_KEY = 'namespace'
 COLLECT_LIMIT = 20
 
 # Endpoints whose permission the driver checks at start-up. Reads are
@@ -111,6 +118,8 @@ _PERMISSION_PROBES = (
     ('auth_group.chap_set',
      lambda c: c.set_auth_group_chap('x', '', '', '')),
     ('auth_group.delete', lambda c: c.delete_auth_group('x')),
+    # Taking over a group driver 1.1 made (the upgrade path).
+    ('auth_group.rename', lambda c: c.rename_auth_group('x', '', '')),
 )
 
 
@@ -234,7 +243,9 @@ def _host_locked(func):
     def wrapper(self, volume, connector, *args, **kwargs):
         if not connector or not connector.get('host'):
             return func(self, volume, connector, *args, **kwargs)
-        key = exports.host_lock_key(host=connector['host'])
+        if self.exports is None:
+            return func(self, volume, connector, *args, **kwargs)
+        key = self.exports.names.lock_key(connector['host'])
         locked = coordination.synchronized('ngxstorage-host-' + key)
         return locked(func)(self, volume, connector, *args, **kwargs)
     return wrapper
@@ -269,12 +280,18 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self.deferred = None
         self.pool_owners = {}
         self.portals = []
+        # Portals per controller (controllers.PortalMap), set at start-up.
+        self.portal_map = controllers.PortalMap((), ())
         self.maxlun = 64
         # Whether the licence has datareduce (compression, deduplication);
         # read at start-up.
         self.datareduce = True
         # When the statistics next collect deferred deletions.
         self._next_collection = None
+        # Whether check_for_setup_error collects deferred deletions and
+        # leftover host objects (cinder-volume); the audit, which must
+        # change nothing in report mode, turns it off.
+        self.startup_housekeeping = True
         self.stats = stats.StatsReporter(self)
 
     @property
@@ -349,6 +366,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if not conf.ngxstorage_pools:
             problems.append(_('ngxstorage_pools is empty: list the array '
                               'pools this backend serves.'))
+        namespace = conf.safe_get('ngxstorage_namespace')
+        if namespace and not naming.valid_namespace(namespace):
+            problems.append(_('ngxstorage_namespace %s is not 1-8 '
+                              'lower-case letters or digits: fix it.')
+                            % namespace)
+        elif not namespace and self.db is None:
+            problems.append(_('ngxstorage_namespace is not set and there '
+                              'is no Cinder database to keep the '
+                              'deployment\'s generated namespace in: set '
+                              'ngxstorage_namespace (the same in every '
+                              'service of this deployment).'))
         if not conf.ngxstorage_portal_group:
             problems.append(_('ngxstorage_portal_group is not set: name '
                               'the portal group that serves iSCSI.'))
@@ -442,23 +470,71 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         problems += self._check_permissions()
         if problems:
             self._raise_setup_problems(problems)
+        namespace = self._namespace()
         self.exports = exports.HostExports(
             self.client, self.portal_group_id,
             bool(options.effective(conf, 'use_chap_auth')),
             self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]],
-            secrets=self._chap_secrets())
+            secrets=self._chap_secrets(),
+            names=naming.HostNames(namespace, self.portal_group_id),
+            knows_luns=self._knows_luns)
         self.deferred = deferred.DeferredDeletions(
-            self.client, conf.ngxstorage_pools[0])
-        # Best effort: a registry that cannot be made (full first pool, a
-        # key that may not create it there, a 5xx) never stops the
-        # service; collection runs again with the statistics.
-        self._collect_deferred()
-        self._next_collection = time.monotonic() + COLLECT_INTERVAL
-        self._collect_leftovers()
+            self.client, conf.ngxstorage_pools[0],
+            naming.registry_lun_name(namespace, self.backend_name))
+        if self.startup_housekeeping:
+            # Best effort: a registry that cannot be made (full first
+            # pool, a key that may not create it there, a 5xx) never stops
+            # the service; collection runs again with the statistics.
+            self._collect_deferred()
+            self._next_collection = time.monotonic() + COLLECT_INTERVAL
+            self._collect_leftovers()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
-                 '%(portals)s, maxlun %(maxlun)s.',
+                 '%(portals)s, maxlun %(maxlun)s, namespace %(ns)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
-                  'maxlun': self.maxlun})
+                  'maxlun': self.maxlun, 'ns': namespace})
+
+    def _namespace(self):
+        """This deployment's namespace of host objects on the array.
+
+        ngxstorage_namespace, else the id kept in Cinder's
+        driver_initiator_data: the first service to start generates it
+        and the database keeps the first one written, so every service
+        and backend of the deployment agrees on it, and another
+        deployment (another database) has its own.
+        """
+        conf = self.configuration
+        if conf.safe_get('ngxstorage_namespace'):
+            return conf.ngxstorage_namespace
+        utils = volume_utils_driver.VolumeDriverUtils(NAMESPACE_STORE,
+                                                      self.db)
+        try:
+            for attempt in (1, 2):
+                for item in utils.get_driver_initiator_data(
+                        NAMESPACE_ROW) or ():
+                    if (item['key'] == NAMESPACE_KEY
+                            and naming.valid_namespace(item['value'])):
+                        return item['value']
+                if attempt == 1:
+                    utils.insert_driver_initiator_data(
+                        NAMESPACE_ROW, NAMESPACE_KEY,
+                        naming.new_namespace())
+        except Exception as err:
+            self._raise_setup_problems([
+                _('the deployment\'s namespace could not be read from or '
+                  'kept in Cinder\'s database (%s): check the database, '
+                  'or set ngxstorage_namespace.') % type(err).__name__])
+        self._raise_setup_problems([
+            _('Cinder\'s database did not keep the deployment\'s '
+              'namespace: set ngxstorage_namespace.')])
+
+    def _knows_luns(self, vol_ids):
+        """Whether every vol_id is a volume in Cinder's database."""
+        try:
+            return all(manage.cinder_volumes_with(v) for v in vol_ids)
+        except Exception as err:
+            LOG.warning('Could not read Cinder\'s volumes (%s).',
+                        type(err).__name__)
+            return False
 
     def _chap_secrets(self):
         """The backend's store of CHAP secrets, or None without a database.
@@ -538,16 +614,64 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         configured = self.configuration.ngxstorage_iscsi_portals
         self.portals = [_portal(p) for p in
                         (configured or detail.listen_ips)]
+        by_owner = self.configuration.safe_get(
+            'ngxstorage_portals_by_owner')
         if not configured and any(_is_wildcard(p) for p in self.portals):
             self.portals = [p for p in self.portals if not _is_wildcard(p)]
-            if not self.portals:
+            if not self.portals and not by_owner:
                 return [_('portal group %s listens on every address (a '
                           'wildcard), which no initiator can log in to: '
                           'set ngxstorage_iscsi_portals to the array\'s '
                           'iSCSI addresses.') % wanted]
-        if not self.portals:
+        if not self.portals and not by_owner:
             return [_('portal group %s has no portal: add one on the '
                       'array or set ngxstorage_iscsi_portals.') % wanted]
+        return self._map_portals(group, detail, configured, by_owner)
+
+    def _map_portals(self, group, detail, configured, by_owner):
+        """Set self.portal_map: the portals of each controller.
+
+        From ngxstorage_portals_by_owner when set; else, on an array whose
+        portal groups belong to several controllers, from each owner's
+        groups (one read per group); else every owner gets self.portals.
+        """
+        owners = sorted(set(self.pool_owners.values()))
+        if by_owner:
+            try:
+                entries = controllers.parse_portals_by_owner(by_owner)
+            except ValueError as err:
+                return [_('ngxstorage_portals_by_owner entry %s is not '
+                          'OWNER:IP[:PORT] (OWNER A, B, 1 or the array\'s '
+                          'owner name; IPv6 in brackets): fix it.') % err]
+            self.portal_map = controllers.PortalMap(entries, ())
+            missing = [o for o in owners if not self.portal_map.knows(o)]
+            if missing:
+                return [_('ngxstorage_portals_by_owner names no portal of '
+                          'controller(s) %(owners)s, owner(s) of pools in '
+                          'ngxstorage_pools: add OWNER:IP entries for '
+                          'them (owners on the array: %(all)s).') % {
+                    'owners': ', '.join(missing),
+                    'all': ', '.join(owners)}]
+            return []
+        entries = []
+        if not configured:
+            try:
+                groups = records.PortalGroupList.from_answer(
+                    self.client.list_portal_groups())
+                for other in groups:
+                    if other.owner in (None, group.owner) or (
+                            other.owner not in owners):
+                        continue
+                    listen = records.PortalGroup.from_answer(
+                        self.client.get_portal_group(other.id)).listen_ips
+                    entries += [(other.owner, _portal(p)) for p in listen
+                                if not _is_wildcard(_portal(p))]
+            except ngx_exc.NGXStorageError as err:
+                return [_('portal groups could not be read: %(err)s '
+                          '%(hint)s') % {'err': err, 'hint': _hint(err)}]
+            if entries and group.owner:
+                entries = [(group.owner, p) for p in self.portals] + entries
+        self.portal_map = controllers.PortalMap(entries, self.portals)
         return []
 
     def _check_permissions(self):
@@ -865,7 +989,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Remove vol_id from every target; True if it was mapped."""
         found = self.exports.targets_with_lun(vol_id)
         for target, group_id in found:
-            key = exports.host_lock_key(target_name=target.name)
+            key = self.exports.names.lock_key_of(target.name)
 
             @coordination.synchronized('ngxstorage-host-' + key)
             def unmap():
@@ -1142,17 +1266,20 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def _connection_info(self, entry, target, lun, **extra):
         """os-brick's iSCSI connection info for a LUN of a host's target.
 
-        Every portal of the portal group leads to the same target and LUN
-        number (multipath); CHAP is added when the host's group has it.
+        Every portal of the target's controller leads to the same target
+        and LUN number (multipath); the other controller's portals are
+        left out (controllers.PortalMap). CHAP is added when the host's
+        group has it.
         """
+        portals = self.portal_map.portals(target.owner) or self.portals
         props = {
             'target_discovered': False,
-            'target_portal': self.portals[0],
+            'target_portal': portals[0],
             'target_iqn': target.iqn,
             'target_lun': lun,
-            'target_portals': list(self.portals),
-            'target_iqns': [target.iqn] * len(self.portals),
-            'target_luns': [lun] * len(self.portals),
+            'target_portals': list(portals),
+            'target_iqns': [target.iqn] * len(portals),
+            'target_luns': [lun] * len(portals),
         }
         props.update(extra)
         if entry.chap:
@@ -1214,11 +1341,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         with array_errors(_('attach volume %(id)s to host %(host)s')
                           % {'id': volume.id, 'host': host}):
             vol_id = self._require_lun(volume)
-            owner = self.pool_owners.get(self._pool_of(volume), '1')
             # A failed attach undoes its changes, but leaves the LUN
             # mapped when another live attachment of the host uses it.
-            entry, target, lun = self.exports.attach(
-                host, connector['initiator'], vol_id, owner,
+            entry, target, lun = self._attach_on_owner(
+                host, connector['initiator'], vol_id, self._pool_of(volume),
                 keep_lun=_live_attachments_on_host(volume, host) > 0,
                 initiator_in_use=self._initiator_in_use_for(host))
         info = self._connection_info(
@@ -1315,7 +1441,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if connector and connector.get('host'):
             owner = self.pool_owners.get(self._pool_of(snapshot.volume))
             _run_host_locked(
-                exports.host_lock_key(host=connector['host']),
+                self.exports.names.lock_key(connector['host']),
                 lambda: self.exports.detach(connector['host'], vol_id,
                                             owner))
             if self.exports.targets_with_lun(vol_id):
@@ -1341,12 +1467,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         with array_errors(_('attach snapshot %(id)s to host %(host)s')
                           % {'id': snapshot.id, 'host': host}):
             vol_id = self._make_snapshot_export(snapshot)
-            owner = self.pool_owners.get(self._pool_of(snapshot.volume), '1')
+            pool = self._pool_of(snapshot.volume)
             try:
                 entry, target, lun = _run_host_locked(
-                    exports.host_lock_key(host=host),
-                    lambda: self.exports.attach(
-                        host, connector['initiator'], vol_id, owner,
+                    self.exports.names.lock_key(host),
+                    lambda: self._attach_on_owner(
+                        host, connector['initiator'], vol_id, pool,
                         initiator_in_use=self._initiator_in_use_for(host)))
             except ngx_exc.NGXStorageError:
                 with excutils.save_and_reraise_exception():
@@ -1550,11 +1676,73 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Publish capacity, health and load; never raises (stats.py).
 
         An array that cannot be read is reported down with the reason;
-        periodic housekeeping runs once per period while it is up.
+        periodic housekeeping runs once per period while it is up. The
+        pool owners are refreshed from the period's pool status (a
+        controller failover moves pools), with no call of their own.
         """
         self._stats = self.stats.report(self.client)
+        if self.stats.health is not None:
+            self._set_pool_owners(self.stats.health)
         if self._stats['backend_state'] == 'up':
             self._periodic_housekeeping()
+
+    # -- controllers ------------------------------------------------------
+
+    def _set_pool_owners(self, health):
+        """Take the pool owners of a pool status listing.
+
+        When one changed (a controller failed over or came back), the
+        cached host views are dropped, since their targets changed owner
+        too, and auth groups are made on the first pool's new owner.
+        """
+        changed = {}
+        for name in self.configuration.ngxstorage_pools:
+            pool = health.by_name(name)
+            if pool is None or not pool.owner:
+                continue
+            if self.pool_owners.get(name) != pool.owner:
+                changed[name] = (self.pool_owners.get(name), pool.owner)
+                self.pool_owners[name] = pool.owner
+        if not changed:
+            return
+        LOG.warning('NGXStorage pool owners changed (controller failover '
+                    'or failback?): %s; new attachments go to the new '
+                    'owners\' targets and portals.',
+                    ', '.join('%s %s -> %s' % (name, old, new)
+                              for name, (old, new) in sorted(
+                                  changed.items())))
+        if self.exports is not None:
+            self.exports.group_owner = self.pool_owners.get(
+                self.configuration.ngxstorage_pools[0],
+                self.exports.group_owner)
+            self.exports.forget_all()
+
+    def _refresh_pool_owners(self):
+        """Read the pool owners now (after a controller refusal)."""
+        self._set_pool_owners(records.PoolStatusList.from_answer(
+            self.client.get_pool_status()))
+
+    def _attach_on_owner(self, host, initiator, vol_id, pool, **kwargs):
+        """exports.attach on the pool's controller (kwargs: attach's).
+
+        A refusal for the controller (the pool or a target changed owner
+        since the last stats period: a failover) reads the owners again
+        and retries once (the failed try has undone its changes).
+        """
+        owner = self.pool_owners.get(pool, '1')
+        try:
+            return self.exports.attach(host, initiator, vol_id, owner,
+                                       **kwargs)
+        except refusals.REFUSED as err:
+            if refusals.classify(err) != refusals.OWNER:
+                raise
+            LOG.info('Attach of %(vol)s refused for the controller '
+                     '(%(err)s): reading the pool owners again.',
+                     {'vol': vol_id, 'err': err})
+        self._refresh_pool_owners()
+        self.exports.forget(host)
+        return self.exports.attach(host, initiator, vol_id,
+                                   self.pool_owners.get(pool, '1'), **kwargs)
 
     def _periodic_housekeeping(self):
         """Work done once a stats period while the array answers.

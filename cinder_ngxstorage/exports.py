@@ -24,6 +24,17 @@ array that contradicts it (404 on a target, 409 on a name) makes the driver
 read the host's objects again. Callers serialise per host with a
 coordination lock (see the driver), so two cinder-volume services never
 build the same host's objects twice.
+
+Every name comes from :class:`naming.HostNames`: the deployment's
+namespace and the host (and, for targets, the portal group), so another
+deployment sharing the array never finds, adopts or removes these objects,
+and they never adopt another's. An initiator the array admits in another
+deployment's group already is a configuration error, reported as such
+(see :mod:`ownership`). Objects driver 1.1 named (``legacy``, the
+same names in every deployment) are handled for the upgrade only: their
+mappings of our volumes are removed on detach, and a legacy group is taken
+over (renamed) only when every LUN it serves is a volume of this
+deployment (see doc/source/shared-arrays.rst).
 """
 
 import dataclasses
@@ -36,6 +47,7 @@ from oslo_log import log as logging
 
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import naming
+from cinder_ngxstorage import ownership
 from cinder_ngxstorage import records
 from cinder_ngxstorage import refusals
 
@@ -102,8 +114,15 @@ class HostExports:
     """Builds, finds and tears down the per-host export objects."""
 
     def __init__(self, client, portal_group_id, use_chap, maxlun,
-                 group_owner, secrets=None):
+                 group_owner, secrets=None, names=None, knows_luns=None):
         self.client = client
+        # The names of this deployment's host objects (naming.HostNames;
+        # the driver always gives them, the default is for unit tests).
+        self.names = names or naming.HostNames('x', portal_group_id)
+        # knows_luns(vol_ids) -> whether every one is a volume of this
+        # deployment (Cinder's database), or None: legacy objects are
+        # then never taken over.
+        self.knows_luns = knows_luns
         # Where every service of the backend keeps each host's CHAP
         # secret (the driver's store in Cinder's database), or None:
         # ``get(group_name)`` -> secret or None, ``put(group_name,
@@ -132,6 +151,10 @@ class HostExports:
         """Drop the cached view of a host."""
         self._cache.pop(host, None)
 
+    def forget_all(self):
+        """Drop every cached host view (targets changed owner)."""
+        self._cache.clear()
+
     def lookup(self, host):
         """The host's objects: cached, else read from the array, or None."""
         entry = self._cache.get(host)
@@ -146,7 +169,7 @@ class HostExports:
         # array cannot look objects up by name, so list them once. The
         # two listings, then the group's and the targets' details, are
         # read at once: two round trips whatever the host holds.
-        group_name = naming.auth_group_name(host)
+        group_name = self.names.auth_group_name(host)
         groups, listing = _concurrently(self.client.list_auth_groups,
                                         self.client.list_targets)
         group = records.AuthGroupList.from_answer(groups).by_name(
@@ -179,12 +202,10 @@ class HostExports:
         return HostExport(host, group_id, set(group.iqns), group.chap,
                           iqn_ids=dict(group.iqns))
 
-    @staticmethod
-    def _host_target_ids(host, listing):
-        """ids of the host's targets in a target listing."""
+    def _host_target_ids(self, host, listing):
+        """ids of the host's targets (on either controller) in a listing."""
         return [item.id for item in records.TargetList.from_answer(listing)
-                if naming.target_index(host, item.owner, item.name)
-                is not None]
+                if self.names.is_target_of(host, item.name)]
 
     def _read_target(self, target_id):
         return Target.from_record(records.Target.from_answer(
@@ -206,6 +227,27 @@ class HostExports:
         whether a live attachment still logs in with an initiator.
         """
         self._repair(host, keep=vol_id)
+        try:
+            entry, target, lun = self._attach_or_undo(
+                host, initiator, vol_id, owner, keep_lun, initiator_in_use)
+        except ownership.LegacyGroupFound as found:
+            # The initiator is in the group driver 1.1 made for this host,
+            # serving only our volumes. What this try made is undone
+            # (unless that failed: then nothing is taken over); the group
+            # is taken over and the attach made again, once.
+            if host in self._untidy:
+                raise
+            ownership.take_over(self, host, found.holder)
+            entry, target, lun = self._attach_or_undo(
+                host, initiator, vol_id, owner, keep_lun, initiator_in_use)
+        self._pending.get(host, set()).discard(vol_id)
+        self._tidy(entry, keep=target)
+        self._drop_unused_initiators(entry, initiator, initiator_in_use)
+        return entry, target, lun
+
+    def _attach_or_undo(self, host, initiator, vol_id, owner, keep_lun,
+                        initiator_in_use):
+        """One attach; on failure, what it did is undone (see attach)."""
         journal = _Journal()
         try:
             try:
@@ -223,9 +265,6 @@ class HostExports:
             err.aftermath = self._undo(host, initiator, vol_id, journal,
                                        keep_lun, initiator_in_use)
             raise
-        self._pending.get(host, set()).discard(vol_id)
-        self._tidy(entry, keep=target)
-        self._drop_unused_initiators(entry, initiator, initiator_in_use)
         return entry, target, lun
 
     def _drop_unused_initiators(self, entry, initiator, in_use):
@@ -461,18 +500,31 @@ class HostExports:
                 raise
             fresh = self._read_group(entry.host, entry.group_id)
             if initiator not in fresh.iqns:
+                # Another group holds it: refused loudly, or our legacy
+                # group, taken over once this try is undone (its target
+                # may be in the making alongside this call).
+                ownership.held_elsewhere(self, entry, initiator)
                 raise
             entry.chap = entry.chap or fresh.chap
         entry.iqns.add(initiator)
 
+    def adopt_group(self, host, group_id):
+        """Make group_id (now named as the host's) the host's group."""
+        entry = self._read_group(host, group_id)
+        self._cache[host] = entry
+        return entry
+
     def _create_group(self, host, known):
-        name = naming.auth_group_name(host)
+        name = self.names.auth_group_name(host)
         try:
             group_id = records.created_group_id(
                 self.client.create_auth_group(name, self.group_owner))
         except refusals.REFUSED as err:
             # It exists already (made by another service or before a
-            # restart): adopt what the array holds.
+            # restart): adopt what the array holds. The name is proof
+            # enough that it is ours: it holds this deployment's
+            # namespace, a random id kept in this deployment's database
+            # (or one the operator chose for it).
             if refusals.classify(err) not in _MAYBE_DONE:
                 raise
             entry = self._read_host(host)
@@ -498,10 +550,10 @@ class HostExports:
         when none is known anywhere; it is kept before it is set, so that
         every service hands out the same one.
         """
-        name = naming.auth_group_name(entry.host)
+        name = self.names.auth_group_name(entry.host)
         on_array = entry.chap is not None
         username = (entry.chap[0] if on_array and entry.chap[0]
-                    else naming.chap_username(entry.host))
+                    else self.names.chap_username(entry.host))
         secret = self.secrets.get(name) if self.secrets else None
         if secret is not None and on_array:
             entry.chap = (username, secret)
@@ -524,7 +576,7 @@ class HostExports:
         """Keep a secret the array showed, for when it masks it later."""
         if (self.secrets and entry.chap is not None
                 and entry.chap[1] is not None):
-            self.secrets.put(naming.auth_group_name(entry.host),
+            self.secrets.put(self.names.auth_group_name(entry.host),
                              entry.chap[1])
 
     def _map_lun(self, entry, vol_id, owner, journal):
@@ -575,10 +627,12 @@ class HostExports:
         return self._new_target(entry, vol_id, owner)
 
     def _new_target(self, entry, vol_id, owner):
-        used = {naming.target_index(entry.host, t.owner, t.name)
+        # Indexes of the names with this owner's tag (a target keeps its
+        # name when a failover gives it to the other controller).
+        used = {self.names.target_index(entry.host, owner, t.name)
                 for t in entry.targets.values()}
         index = next(i for i in range(len(used) + 1) if i not in used)
-        name = naming.target_name(entry.host, owner, index)
+        name = self.names.target_name(entry.host, owner, index)
         try:
             created = self.client.create_target(
                 name, entry.group_id, self.portal_group_id, owner,
@@ -648,9 +702,11 @@ class HostExports:
                 return True
             # Not in any target we knew of: another service may have
             # mapped it into a target made since. Read the host again,
-            # once.
+            # once; then the targets driver 1.1 named.
             self.forget(host)
-            return self._detach(host, vol_id, owner)
+            if self._detach(host, vol_id, owner):
+                return True
+            return self._detach_legacy(host, vol_id)
         except ngx_exc.NGXStorageError:
             # An emptied target or group may be left: the host's next
             # attach or detach removes it.
@@ -658,13 +714,37 @@ class HostExports:
             self._untidy.add(host)
             raise
 
+    def _detach_legacy(self, host, vol_id):
+        """Unmap vol_id from the host's targets named by driver 1.1.
+
+        vol_id is a volume of this deployment (the caller's), so its
+        mapping is ours whoever's the target is; an emptied target is
+        removed, and its group when nothing else is bound to it (the
+        array refuses otherwise).
+        """
+        unmapped = False
+        for item in records.TargetDetailList.from_answer(
+                self.client.list_targets_detail()):
+            if (vol_id not in item.luns or naming.legacy_target_index(
+                    host, item.owner, item.name) is None):
+                continue
+            remaining = self._unmap(Target.from_record(item), vol_id)
+            unmapped = True
+            if remaining is not None and not remaining:
+                self._remove_empty(item.id, item.group_id)
+        return unmapped
+
     def _detach(self, host, vol_id, owner):
         entry = self.lookup(host)
         if entry is None:
             return False
         unmapped = False
-        candidates = (entry.targets_of(owner) if owner
-                      else list(entry.targets.values()))
+        # A target known to map the LUN is a candidate whatever its owner
+        # (it may have changed with a failover since it was read).
+        candidates = (entry.targets_of(owner) + [
+            t for t in entry.targets.values()
+            if t.owner != owner and vol_id in t.luns] if owner
+            else list(entry.targets.values()))
         for target in candidates:
             if vol_id not in target.luns:
                 # The cache may be stale: confirm with the array.
@@ -693,8 +773,7 @@ class HostExports:
     def _unmap(self, target, vol_id):
         """Remove vol_id from target; the LUNs left, None if it is gone."""
         try:
-            result = self.client.remove_target_luns(
-                target.target_id, [vol_id], target.owner)
+            result = self._remove_lun(target, vol_id)
         except ngx_exc.NotFound:
             # Unmapped already (an earlier answer was lost) or the target
             # is gone: its detail tells which.
@@ -720,6 +799,22 @@ class HostExports:
                 'LUN %s is still mapped in target %s after Remove LUN was '
                 'answered' % (vol_id, target.name))
         return target.luns
+
+    def _remove_lun(self, target, vol_id):
+        """Remove LUN, naming the target's owner as last read.
+
+        Refused for the controller (a failover gave the target to the
+        other one since): once more with the owner the array shows.
+        """
+        try:
+            return self.client.remove_target_luns(
+                target.target_id, [vol_id], target.owner)
+        except refusals.REFUSED as err:
+            if refusals.classify(err) != refusals.OWNER:
+                raise
+        target.owner = self._read_target(target.target_id).owner
+        return self.client.remove_target_luns(
+            target.target_id, [vol_id], target.owner)
 
     def _confirm_not_exported(self, target, vol_id):
         """The target is not found by its id: check the LUN's exports.
@@ -803,8 +898,11 @@ class HostExports:
         found = []
         for item in records.TargetDetailList.from_answer(
                 self.client.list_targets_detail()):
-            if (item.name.startswith(naming.TARGET_PREFIX)
-                    and vol_id in item.luns):
+            # Ours, or made by driver 1.1: vol_id is one of our volumes,
+            # so its mapping is ours to remove (and nothing else is).
+            if vol_id in item.luns and (
+                    self.names.owns_target(item.name)
+                    or naming.is_legacy_target_name(item.name)):
                 found.append((Target.from_record(item), item.group_id))
         return found
 
@@ -862,29 +960,33 @@ class HostExports:
         interrupted detach (or an attach that failed before creating its
         target) left. Each is removed under its host's lock
         (``run_locked(key, func)``), so an attach in progress on another
-        service is never undone. Returns the number of objects removed.
+        service is never undone. Only this deployment's objects are
+        considered, and only targets of this backend's portal group (a
+        target of another backend may look empty to a key scoped to
+        other pools). Returns the number of objects removed.
         """
         removed = 0
         details = records.TargetDetailList.from_answer(
             self.client.list_targets_detail())
         bound = set()
         for item in details:
-            if item.luns or not naming.is_target_name(item.name):
+            if item.luns or not self.names.owns_target(
+                    item.name, any_portal_group=False):
                 bound.add(item.group_id)
                 continue
             target_id, group_id = item.id, item.group_id
             self._forget_objects(target_id, group_id)
-            removed += run_locked(host_lock_key(target_name=item.name),
+            removed += run_locked(self.names.lock_key_of(item.name),
                                   lambda: self._remove_if_empty(
                                       target_id, group_id))
         for group in records.AuthGroupList.from_answer(
                 self.client.list_auth_groups()):
-            if group.id in bound or not naming.is_auth_group_name(
+            if group.id in bound or not self.names.owns_auth_group(
                     group.name):
                 continue
             group_id = group.id
             self._forget_objects(None, group_id)
-            removed += run_locked(host_lock_key(group_name=group.name),
+            removed += run_locked(self.names.lock_key_of(group.name),
                                   lambda: self._remove_group(group_id))
         if removed:
             LOG.info('Removed %d empty target(s) and auth group(s) left by '
@@ -960,15 +1062,6 @@ def _lun_number(target, vol_id, call):
             'the array\'s answer to %s does not list LUN %s in target %s'
             % (call, vol_id, target.name))
     return target.luns[vol_id]
-
-
-def host_lock_key(host=None, target_name=None, group_name=None):
-    """Lock key of a host, from its name, a target's or its group's."""
-    if target_name is not None:
-        return target_name[len(naming.TARGET_PREFIX):][:20]
-    if group_name is not None:
-        return group_name[len(naming.AUTH_GROUP_PREFIX):][:20]
-    return naming.target_name(host, '', 0)[len(naming.TARGET_PREFIX):][:20]
 
 
 def _alias(host):

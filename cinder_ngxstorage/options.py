@@ -49,11 +49,34 @@ NGXSTORAGE_OPTS = [
                help='Name or id of the array portal group whose portals '
                     'serve iSCSI for this backend. Every target the '
                     'driver creates is bound to it.'),
+    cfg.StrOpt('ngxstorage_namespace',
+               help='Namespace (1-8 lower-case letters or digits) of this '
+                    'Cinder deployment\'s host objects (auth groups, '
+                    'targets, CHAP user names) on the array, so that '
+                    'several OpenStack deployments can share one array. '
+                    'Unset (the default), a random id is generated once '
+                    'and kept in Cinder\'s database, so every service of '
+                    'the deployment uses the same one. Set it for '
+                    'readable names; then set the same value in every '
+                    'backend and service of the deployment and a '
+                    'different one in every other deployment. Changing '
+                    'it later orphans the host objects made so far.'),
     cfg.ListOpt('ngxstorage_iscsi_portals',
                 default=[],
                 help='iSCSI portals (IP or IP:PORT) to hand to hosts '
                      'instead of the portal group\'s listen addresses, '
                      'e.g. when hosts reach the array through NAT.'),
+    cfg.ListOpt('ngxstorage_portals_by_owner',
+                default=[],
+                help='iSCSI portals per controller, as OWNER:IP[:PORT] '
+                     'entries (OWNER is A, B, 1 or the array\'s full '
+                     'owner name such as NGX123_A; IPv6 as '
+                     'A:[fd00::1]:3260). Hosts get only the portals of the '
+                     'controller that owns the volume\'s target. Needed '
+                     'where the portal groups cannot tell, e.g. one portal '
+                     'group listing the addresses of both controllers; '
+                     'unset, the portal groups of each owner are used. '
+                     'Takes precedence over ngxstorage_iscsi_portals.'),
     cfg.BoolOpt('ngxstorage_use_https',
                 default=True,
                 help='Talk to the array API over HTTPS.'),

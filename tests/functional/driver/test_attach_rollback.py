@@ -44,11 +44,11 @@ FAULTS = collections.OrderedDict([
 ])
 
 
-def host_mappings(state, host, vol_id):
+def host_mappings(names, state, host, vol_id):
     """Targets of host (by name) that map vol_id."""
     return [t['scsi_target_name'] for t in state.targets()
-            if naming.target_index(host, t['owner'], t['scsi_target_name'])
-            is not None and vol_id in {lun['vol_id'] for lun in t['luns']}]
+            if names.is_target_of(host, t['scsi_target_name'])
+            and vol_id in {lun['vol_id'] for lun in t['luns']}]
 
 
 class RollbackMatrixTest(base.DriverTestCase):
@@ -109,7 +109,7 @@ class RollbackMatrixTest(base.DriverTestCase):
                 if after != before:
                     problems.append('%s: failed (%s) and left %s' % (
                         case, err, faultlib.difference(before, after)))
-                elif host_mappings(self.sim.state, 'host-a',
+                elif host_mappings(self.names(), self.sim.state, 'host-a',
                                    vol.provider_id):
                     problems.append('%s: the LUN stays mapped' % case)
                 elif 'undone' not in str(err):
@@ -169,8 +169,8 @@ class RollbackTest(base.DriverTestCase):
         err = self.assertRaises(exception.VolumeBackendAPIException,
                                 self.driver.initialize_connection, vol, conn)
         self.assertIn('stays mapped', str(err))
-        self.assertEqual(1, len(host_mappings(self.sim.state, 'host-a',
-                                              vol.provider_id)))
+        self.assertEqual(1, len(host_mappings(
+            self.names(), self.sim.state, 'host-a', vol.provider_id)))
 
     def test_failed_undo_is_said_and_repaired_by_next_detach(self):
         vol = self.create_volume()
@@ -187,7 +187,7 @@ class RollbackTest(base.DriverTestCase):
                                 self.driver.initialize_connection, vol, conn)
         self.assertIn('Undoing the attach failed', str(err))
         self.assertIn(vol.provider_id, str(err))
-        self.assertTrue(host_mappings(self.sim.state, 'host-a',
+        self.assertTrue(host_mappings(self.names(), self.sim.state, 'host-a',
                                       vol.provider_id))
         self.sim.faults.clear()
         # The host's next operation (here the detach of the other
@@ -204,13 +204,14 @@ class RollbackTest(base.DriverTestCase):
         err = self.assertRaises(exception.VolumeBackendAPIException,
                                 self.driver.initialize_connection, vol, conn)
         self.assertIn('Undoing the attach failed', str(err))
-        self.assertEqual([naming.auth_group_name('host-a')], self.ours()[1])
+        self.assertEqual([self.names().auth_group_name('host-a')],
+                         self.ours()[1])
         self.sim.faults.clear()
         # The group is reused by the next attach.
         other = self.create_volume()
         self.driver.initialize_connection(other, conn)
         self.assertEqual(1, len(self.ours()[1]))
-        self.assertFalse(host_mappings(self.sim.state, 'host-a',
+        self.assertFalse(host_mappings(self.names(), self.sim.state, 'host-a',
                                        vol.provider_id))
 
     def test_empty_target_left_by_detach_goes_at_next_attach(self):
@@ -241,11 +242,12 @@ class RollbackTest(base.DriverTestCase):
         self.sim.faults.add(method='DELETE', path='/auth_group/',
                             status=500, times=1)
         self.driver.terminate_connection(a, conn)
-        self.assertIn(naming.auth_group_name('host-a'), self.ours()[1])
+        self.assertIn(self.names().auth_group_name('host-a'), self.ours()[1])
         # A detach on host-a of a volume it does not map: the repair
         # happens under host-a's lock.
         self.driver.terminate_connection(b, conn)
-        self.assertEqual([naming.auth_group_name('host-b')], self.ours()[1])
+        self.assertEqual([self.names().auth_group_name('host-b')],
+                         self.ours()[1])
 
     # -- Cinder's attach on the cinder-volume node ------------------------
 
@@ -280,8 +282,8 @@ class RollbackTest(base.DriverTestCase):
                                return_value={'connector': mock.Mock(),
                                              'conn': None, 'device': {}}):
             info, vol = self.driver._attach_volume(self.ctx, vol, props)
-        self.assertTrue(host_mappings(self.sim.state, 'cinder-node',
-                                      vol.provider_id))
+        self.assertTrue(host_mappings(
+            self.names(), self.sim.state, 'cinder-node', vol.provider_id))
         info['conn'] = {'data': {}}
         self.driver._detach_volume(self.ctx, info, vol, props)
         self.assertEqual(([], []), self.ours())
@@ -309,7 +311,7 @@ class InitiatorReplacementTest(base.DriverTestCase):
 
     def group_iqns(self, host='host-a'):
         [group] = [g for g in self.sim.state.auth_groups()
-                   if g['group_name'] == naming.auth_group_name(host)]
+                   if g['group_name'] == self.names().auth_group_name(host)]
         return sorted(i['iqn'] for i in group.get('initiator') or ())
 
     def live(self, vol, conn):

@@ -14,7 +14,6 @@
 
 from cinder import exception
 
-from cinder_ngxstorage import naming
 from tests.functional.driver import base
 
 
@@ -49,7 +48,7 @@ class LeftoversTest(base.DriverTestCase):
                           self.driver.initialize_connection, vol,
                           self.connector('host-a'))
         self.sim.faults.clear()
-        self.assertEqual([naming.auth_group_name('host-a')],
+        self.assertEqual([self.names().auth_group_name('host-a')],
                          [g['group_name'] for g in
                           self.sim.state.auth_groups()
                           if g['group_id'] != '1'])
