@@ -373,7 +373,7 @@ EOF
 }
 
 up_cinder() {
-    local backends token_cache="" fake=""
+    local backends token_cache="" fake="" wait_for=(--backend tempest@ngx#pool1)
     C=$WORK/cinder
     mkdir -p "$C/locks"
     backends=$(echo "$STACK_BACKENDS" | tr ' ' ',')
@@ -387,7 +387,9 @@ up_cinder() {
             # reports the backend name "fake" whatever is configured.
             fake="[fake]
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
-volume_backend_name = fake" ;;
+volume_backend_name = fake"
+            # Its one pool is named after the backend name: host@fake#fake.
+            wait_for+=(--backend tempest@fake#fake) ;;
     esac
     cat > "$C/cinder.conf" <<EOF
 [DEFAULT]
@@ -445,7 +447,7 @@ EOF
     "$PY" "$HERE/stack.py" wait-http "$CINDER_URL/" 120 \
         || die "cinder-api did not start (see cinder-api.log)"
     "$PY" "$HERE/stack.py" wait-cinder --auth-url "$KS_URL/v3" \
-        --admin-password "$ADMIN_PW" --backend tempest@ngx#pool1 \
+        --admin-password "$ADMIN_PW" "${wait_for[@]}" \
         --seconds 180 || die "Cinder is not ready (see cinder-*.log)"
     log "Cinder on $CINDER_URL: backends $backends up"
 }
