@@ -152,8 +152,16 @@ def rally_rows(report):
                             per[key][0].append(dur)
                         per[key][1][0] += 1
                         per[key][1][1] += int(afail)
-                    key = ('(iteration)', vtype)
-                    if vtype is not None:
+                    itype = vtype
+                    if itype is None:
+                        # Interleaved types: the one in its actions' names.
+                        for act in it.get('atomic_actions') or []:
+                            m = _TYPE_IN_NAME.match(act['name'])
+                            if m:
+                                itype = m.group(2)
+                                break
+                    key = ('(iteration)', itype)
+                    if itype is not None:
                         if not failed:
                             per[key][0].append(it['duration'])
                         per[key][1][0] += 1
@@ -509,6 +517,19 @@ def cmd_report(args):
         with open(sim_path) as f:
             sim = json.load(f)
     per_wl, sim_total = sim_calls(sim, workloads)
+    for wl in workloads:
+        # The driver's own calls (its debug lines) in the workload's time.
+        start, dur = wl['start'], wl['full_duration']
+        if start is None or dur is None:
+            wl['driver_calls_per_iteration'] = None
+            continue
+        if start > 1e12:
+            start /= 1e6
+        calls = sum(r['rest_calls'] for r in requests
+                    if r['backend'] == 'ngx' and
+                    start <= r['start'] <= start + dur)
+        wl['driver_calls_per_iteration'] = (
+            calls / wl['iterations'] if wl['iterations'] else None)
     for wl, n in zip(workloads, per_wl):
         wl['sim_calls'] = n
         wl['sim_calls_per_iteration'] = (
@@ -542,14 +563,16 @@ def cmd_report(args):
     text = []
     text.append('Per scenario and atomic action: seconds (Rally)\n')
     text.append(rst_table(*action_table(rows)))
-    text.append('\nWorkloads: iterations, failures, simulator API requests '
-                'per iteration\n')
+    text.append('\nWorkloads: iterations, failures; the simulator\'s API '
+                'requests (set-up, cleanup and pool statistics included) '
+                'and the driver\'s logged REST calls per iteration\n')
     text.append(rst_table(
         ['scenario', 'type', 'c', 'iterations', 'failed', 'load s',
-         'array calls / iteration'],
+         'array requests / it.', 'driver calls / it.'],
         [[w['scenario'].replace('CinderVolumes.', ''), w['type'] or 'both',
           w['concurrency'], w['iterations'], w['failed'],
-          _f(w['load_duration'], 1), _f(w['sim_calls_per_iteration'], 1)]
+          _f(w['load_duration'], 1), _f(w['sim_calls_per_iteration'], 1),
+          _f(w['driver_calls_per_iteration'], 1)]
          for w in workloads]))
     text.append('\nVolume manager (cinder-volume.log, per request id): '
                 'milliseconds\n')

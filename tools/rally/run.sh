@@ -53,10 +53,13 @@ build_venv() {
     "$RALLY_VENV/bin/python" -c 'import rally, rally_openstack' || return 1
     echo "$stamp" > "$RALLY_VENV/.ngx-stamp"
 }
-( t=$(date +%s); rc=0
-  build_venv > "$STATUS.log" 2>&1 || rc=$?
-  echo "$rc $(( $(date +%s) - t ))" > "$STATUS.tmp"
-  mv "$STATUS.tmp" "$STATUS" ) &
+(
+    t=$(date +%s)
+    rc=0
+    build_venv > "$STATUS.log" 2>&1 || rc=$?
+    echo "$rc $(( $(date +%s) - t ))" > "$STATUS.tmp"
+    mv "$STATUS.tmp" "$STATUS"
+) &
 VENV_PID=$!
 trap 'kill "$VENV_PID" 2>/dev/null || true; rm -f "$STATUS" "$STATUS.log"' \
     EXIT

@@ -4,7 +4,7 @@ some 3 s each): one public volume type per backend, two users in projects
 of their own with the member role and no volume quotas, and Rally's
 environment spec (JSON, with the passwords: mode 600) on stdout.
 
-Run with the stack's virtualenv (keystoneclient, cinderclient) and the
+Run with the Rally virtualenv (keystoneclient, cinderclient) and the
 OS_* variables of $STACK_WORK/stack.env.
 
 Usage: setup_env.py TYPE=VOLUME_BACKEND_NAME... > env.json

@@ -33,7 +33,7 @@ RALLY=("$RALLY_VENV/bin/rally" --config-file "$R/rally.conf")
 # no volume quotas, made once here rather than by Rally's users context in
 # every subtask (that made and removed users and projects: some 4 s a
 # subtask); Rally's environment spec.
-(umask 077; "$STACK_VENV/bin/python" "$HERE/setup_env.py" \
+(umask 077; "$RALLY_VENV/bin/python" "$HERE/setup_env.py" \
     ngx=ngxstorage fake=fake > "$R/env.json")
 log "volume types ngx (volume_backend_name=ngxstorage) and fake (fake);" \
     "users rally-1, rally-2"

@@ -20,9 +20,12 @@
 #                     tools/tempest/requirements.txt when they change
 #   TEMPEST_DATAPLANE auto|on|off: the simulator's iSCSI data plane
 #   STACK_BACKENDS    "ngx" (default) or "ngx fake": enabled backends
-#   STACK_KEYSTONE_CACHE  1: Keystone and keystonemiddleware cache tokens
-#                     (in-process memory), so Keystone is not the
-#                     bottleneck under load; 0 (default) as before
+#   STACK_KEYSTONE_CACHE  1: Keystone's [cache] (oslo_cache.dict, each
+#                     uWSGI process's memory: token validations and the
+#                     look-ups behind them) and keystonemiddleware's token
+#                     cache time said explicitly (doc/source/rally.rst),
+#                     so Keystone is not the bottleneck under load; 0
+#                     (default) as before
 #   STACK_API_WORKERS osapi_volume_workers (2)
 #   STACK_SIM_STATE   1: the simulator keeps a state file (written after
 #                     every change), so that it can be restarted
@@ -379,6 +382,9 @@ up_cinder() {
     backends=$(echo "$STACK_BACKENDS" | tr ' ' ',')
     if [ "$STACK_KEYSTONE_CACHE" = 1 ]; then
         # keystonemiddleware keeps validated tokens (in-process) for 5 min.
+        # That is its default already (no memcached_servers: each worker's
+        # memory); said here so that it stays so. Rally's run shows one
+        # validation per token and worker, not per request.
         token_cache="token_cache_time = 300"
     fi
     case " $STACK_BACKENDS " in
