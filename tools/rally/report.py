@@ -10,19 +10,22 @@
     request log and the CPU snapshots; print the tables, write
     ``summary.line`` (``rally: N passed, N failed, 0 skipped``, one per
     iteration) and ``measures.json``; with ``--save`` copy the results
-    there, with ``--doc`` write ``rally-results.inc`` and
-    ``_static/rally-results.png`` (matplotlib, when it imports). Exit 1
-    when an iteration failed or none ran.
+    there (and Rally's report, gzipped), with ``--doc`` write
+    ``rally-results.inc`` and ``_static/rally-results.png`` (matplotlib,
+    when it imports). Exit 1 when an iteration failed or none ran.
 
 The volume manager's time for a request is the time between the first
 and the last line of that request id (``req-...``) in cinder-volume.log,
-in the process of one backend; the driver's REST calls are its debug lines
-(``METHOD /path -> STATUS in N ms``) under the same request id.
+in the process of one backend (or the start of its first REST call);
+the driver's REST calls are its debug lines (``METHOD /path -> STATUS in
+N ms``) under the same request id, and the driver's own code the gaps
+between its consecutive lines with no line of Cinder's between them.
 """
 
 import argparse
 import collections
 import datetime
+import gzip
 import json
 import os
 import re
@@ -242,12 +245,32 @@ def volume_manager(path, tz_offset=0.0):
                 r = reqs[(pid, req)] = {
                     'pid': pid, 'req': req, 'first': ts, 'last': ts,
                     'rest_calls': 0, 'rest_ms': 0, 'op': None,
-                    'kind': None}
+                    'kind': None, 'rest_start': None, 'rest_end': None,
+                    'code': 0.0, 'prev_driver': None}
             r['last'] = ts
             rest = _REST.match(msg)
+            if logger.startswith('cinder_ngxstorage'):
+                # The driver's own code: the gaps between its consecutive
+                # lines (a REST call's line is written when the answer is
+                # in: the call began ms before), with no line of Cinder's
+                # in between.
+                t = _ts(ts)
+                begin = t
+                if rest:
+                    begin = t - int(rest.group(4)) / 1000.0
+                if r['prev_driver'] is not None:
+                    r['code'] += max(0.0, begin - r['prev_driver'])
+                r['prev_driver'] = t
+            else:
+                r['prev_driver'] = None
             if rest and logger.startswith('cinder_ngxstorage'):
+                ms = int(rest.group(4))
+                end = _ts(ts)
                 r['rest_calls'] += 1
-                r['rest_ms'] += int(rest.group(4))
+                r['rest_ms'] += ms
+                if r['rest_start'] is None:
+                    r['rest_start'] = end - ms / 1000.0
+                r['rest_end'] = end
                 continue
             if r['op'] is None:
                 for op, rx in _OPS:
@@ -267,12 +290,22 @@ def volume_manager(path, tz_offset=0.0):
         op = r['op'] or 'other'
         if op == 'create_volume' and r['kind']:
             op = r['kind']
-        start = _ts(r['first']) + tz_offset
+        first = _ts(r['first'])
+        if r['rest_start'] is not None:
+            first = min(first, r['rest_start'])
+        window = 0.0
+        if r['rest_start'] is not None:
+            window = r['rest_end'] - r['rest_start']
         out.append({'backend': backend, 'op': op, 'req': r['req'],
-                    'start': start,
-                    'seconds': _ts(r['last']) - _ts(r['first']),
+                    'start': first + tz_offset,
+                    'seconds': _ts(r['last']) - first,
+                    'lines_only_one': r['first'] == r['last'],
                     'rest_calls': r['rest_calls'],
-                    'rest_ms': r['rest_ms']})
+                    'rest_ms': r['rest_ms'],
+                    # From the first call's start to the last call's end:
+                    # the driver's round trips and its code between them.
+                    'driver_window_ms': window * 1000.0,
+                    'driver_code_ms': r['code'] * 1000.0})
     return out
 
 
@@ -285,8 +318,12 @@ def vm_rows(requests):
         secs = [r['seconds'] for r in rs]
         row = {'op': op, 'backend': backend, 'requests': len(rs),
                'mean': statistics.mean(secs),
+               'one_line': sum(r['lines_only_one'] for r in rs),
                'rest_calls': statistics.mean(r['rest_calls'] for r in rs),
-               'rest_ms': statistics.mean(r['rest_ms'] for r in rs)}
+               'rest_ms': statistics.mean(r['rest_ms'] for r in rs),
+               'window_ms': statistics.mean(r['driver_window_ms']
+                                            for r in rs),
+               'code_ms': statistics.mean(r['driver_code_ms'] for r in rs)}
         row.update(_stats(secs))
         rows.append(row)
     return rows
@@ -306,12 +343,23 @@ def driver_share(vm):
         if backend != 'ngx' or f is None:
             continue
         extra = r['mean'] - f['mean']
+        # The fake driver's manager logs one line only for some operations
+        # (extend, snapshot create, export removal): no span to compare.
+        comparable = f['one_line'] < f['requests'] / 2
         own = extra - r['rest_ms'] / 1000.0
+        between = r['code_ms'] / 1000.0
         out.append({'op': op, 'ngx_mean': r['mean'], 'fake_mean': f['mean'],
-                    'extra': extra, 'rest_calls': r['rest_calls'],
-                    'rest_s': r['rest_ms'] / 1000.0, 'own': own,
-                    'own_share': own / r['mean'] if r['mean'] else 0,
-                    'extra_share': extra / r['mean'] if r['mean'] else 0})
+                    'extra': extra if comparable else None,
+                    'rest_calls': r['rest_calls'],
+                    'rest_s': r['rest_ms'] / 1000.0,
+                    'own': own if comparable else None,
+                    'own_share': (own / r['mean'] if r['mean'] and
+                                  comparable else None),
+                    'between': between,
+                    'between_share': (between / r['mean'] if r['mean']
+                                      else 0),
+                    'rest_share': (r['rest_ms'] / 1000.0 / r['mean']
+                                   if r['mean'] else 0)})
     return out
 
 
@@ -453,13 +501,18 @@ def vm_table(vm):
 
 
 def share_table(shares):
-    out = [[s['op'], _f(s['ngx_mean'] * 1000, 0),
-            _f(s['fake_mean'] * 1000, 0), _f(s['extra'] * 1000, 0),
-            _f(s['rest_calls'], 1), _f(s['rest_s'] * 1000, 0),
-            _f(s['own'] * 1000, 0), '%.1f' % (100 * s['own_share'])]
+    def ms(v):
+        return '-' if v is None else '%.0f' % (v * 1000)
+
+    def pct(v):
+        return '-' if v is None else '%.1f' % (100 * v)
+    out = [[s['op'], ms(s['ngx_mean']), ms(s['fake_mean']), ms(s['extra']),
+            _f(s['rest_calls'], 1), ms(s['rest_s']), pct(s['rest_share']),
+            ms(s['between']), pct(s['between_share']), pct(s['own_share'])]
            for s in shares]
-    header = ['operation', 'ngx mean ms', 'fake mean ms', 'difference ms',
-              'REST calls', 'REST ms', 'driver code ms', 'driver code %']
+    header = ['operation', 'ngx ms', 'fake ms', 'ngx-fake ms', 'REST calls',
+              'REST ms', 'REST %', 'driver code ms', 'driver code %',
+              '(ngx-fake-REST) %']
     return header, out
 
 
@@ -509,8 +562,21 @@ def cmd_report(args):
     rows, workloads = rally_rows(report)
     vm_path = os.path.join(L, 'cinder-volume.log')
     requests = volume_manager(vm_path) if os.path.exists(vm_path) else []
+    for r in requests:
+        r['concurrency'] = None
+        for wl in workloads:
+            start, dur = wl['start'], wl['full_duration']
+            if start is None or dur is None:
+                continue
+            if start > 1e12:
+                start /= 1e6
+            if start <= r['start'] <= start + dur:
+                r['concurrency'] = wl['concurrency']
+                break
     vm = vm_rows(requests)
     shares = driver_share(vm)
+    shares_c1 = driver_share(vm_rows(
+        [r for r in requests if r['concurrency'] == 1]))
     sim = []
     sim_path = os.path.join(L, 'sim-requests.json')
     if os.path.exists(sim_path):
@@ -551,7 +617,8 @@ def cmd_report(args):
     line = 'rally: %d passed, %d failed, 0 skipped' % (total - failed, failed)
     ngx_calls = sum(r['rest_calls'] for r in requests if r['backend'] == 'ngx')
     measures = {'summary': line, 'workloads': workloads, 'actions': rows,
-                'volume_manager': vm, 'driver_share': shares, 'cpu': cpu,
+                'volume_manager': vm, 'driver_share': shares,
+                'driver_share_c1': shares_c1, 'cpu': cpu,
                 'cpu_wall_s': wall,
                 'loadavg': [c0 and c0['loadavg'], c1 and c1['loadavg']],
                 'ncpu': c1 and c1['ncpu'],
@@ -580,6 +647,10 @@ def cmd_report(args):
     text.append('\nThe driver\'s share of the volume manager\'s time '
                 '(means)\n')
     text.append(rst_table(*share_table(shares)))
+    if shares_c1:
+        text.append('\nThe same at concurrency 1 only (no other request in '
+                    'the process)\n')
+        text.append(rst_table(*share_table(shares_c1)))
     if cpu:
         text.append('\nCPU per process group over %.0f s (%s cores)\n'
                     % (wall, c1['ncpu']))
@@ -619,6 +690,12 @@ def cmd_report(args):
         os.makedirs(args.save, exist_ok=True)
         for name in ('measures.json', 'rally-results.txt'):
             shutil.copy(os.path.join(L, name), os.path.join(args.save, name))
+        # Rally's own report, compressed (1 MB of JSON, 50 kB gzipped).
+        with open(os.path.join(L, 'rally-report.json'), 'rb') as src:
+            with gzip.GzipFile(os.path.join(args.save,
+                                            'rally-report.json.gz'),
+                               'wb', mtime=0) as dst:
+                shutil.copyfileobj(src, dst)
     if args.doc:
         os.makedirs(os.path.join(args.doc, '_static'), exist_ok=True)
         plot(rows, os.path.join(args.doc, '_static', 'rally-results.png'))
