@@ -410,7 +410,8 @@ def keystone_load(logs):
         out['keystone_median_ms'] = statistics.median(ms) if ms else None
         out['token_issues'] = kinds.get('POST /v3/auth/tokens', 0)
         out['token_validations'] = kinds.get('GET /v3/auth/tokens', 0)
-        out['version_discovery'] = kinds.get('GET /', 0)
+        out['version_discovery'] = (kinds.get('GET /', 0) +
+                                    kinds.get('GET /v3', 0))
     path = os.path.join(logs, 'cinder-api.log')
     if os.path.exists(path):
         with open(path, errors='replace') as f:
