@@ -64,6 +64,8 @@ VENV_PID=$!
 trap 'kill "$VENV_PID" 2>/dev/null || true; rm -f "$STATUS" "$STATUS.log"' \
     EXIT
 
+# No results of an earlier run may pass for this one's.
+rm -f "$ROOT/.rally-logs/rally-report.json" "$ROOT/.rally-logs/summary.line"
 rc=0
 STACK_NAME=rally STACK_BACKENDS="ngx fake" STACK_KEYSTONE_CACHE=1 \
     KEEP_LOGS=$ROOT/.rally-logs RALLY_VENV=$RALLY_VENV \
