@@ -34,6 +34,12 @@ import uuid
 
 from cinder import context
 from cinder.db import api as db_api
+try:
+    # Older Cinder releases keep the session factory in the SQLAlchemy
+    # back end's module.
+    from cinder.db.sqlalchemy import api as db_impl
+except ImportError:
+    db_impl = db_api
 from cinder import objects
 from oslo_config import cfg
 from oslo_db.sqlalchemy import enginefacade
@@ -79,6 +85,12 @@ def _section(sim, pool, name):
         value = ','.join(value) if isinstance(value, list) else value
         lines.append('%s = %s' % (key, value))
     return '\n'.join(lines)
+
+
+def _context_manager():
+    """Cinder's transaction context manager, wherever the release has it."""
+    return getattr(db_api, 'main_context_manager', None) or (
+        db_impl.main_context_manager)
 
 
 def _database_path():
@@ -131,7 +143,7 @@ class AuditTestCase(testtools.TestCase):
         """
         factory = enginefacade._TransactionFactory()
         factory.configure(connection='sqlite:///' + _database_path())
-        self.addCleanup(db_api.main_context_manager.patch_factory(factory))
+        self.addCleanup(_context_manager().patch_factory(factory))
         self.addCleanup(factory.dispose_pool)
 
     # -- making Cinder objects ------------------------------------------
