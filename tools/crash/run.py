@@ -74,8 +74,9 @@ ARRAY_CALLS = {
               ('POST', r'^/api/v2/snapshot/clone/')],
     'extend': [('PATCH', r'^/api/v2/lun/[0-9a-f]+/?$')],
     'snapshot': [('POST', r'^/api/v2/snapshot/?$')],
-    'attach': [('PUT', r'^/api/v2/iscsi_target/lun/[0-9a-f]+/?$'),
-               ('POST', r'^/api/v2/target/iscsi/?$')],
+    # Add LUN to the host's target, or the target's creation with it.
+    'attach': [('*', r'^/api/v2/(iscsi_target/lun/[0-9a-f]+|'
+                     r'target/iscsi)/?$')],
     'detach': [('PATCH', r'^/api/v2/iscsi_target/lun/[0-9a-f]+/?$')],
     'revert': [('POST', r'^/api/v2/snapshot/restore/')],
     'delete_volume': [('DELETE', r'^/api/v2/lun/[0-9a-f]+/?$')],
@@ -250,7 +251,7 @@ class Crash(object):
         box = {}
         self._op_thread(op, kw, box)
         if mode == 'window':
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 12
             fired = False
             while time.monotonic() < deadline:
                 rules = [r for r in self.sim.faults() if r['id'] == rule_id]
@@ -304,8 +305,11 @@ class Crash(object):
             return False
 
     def settle(self, wait=None, final=False):
-        """Wait for transitional states to end; then do what an operator
-        does with what is stuck or in error. Returns the moves made."""
+        """Wait for transitional states to end, then act as an operator.
+
+        What is stuck or in error is reset, detached or deleted. Returns
+        the moves made.
+        """
         wait = self.args.settle if wait is None else wait
         moves = []
         for _round in range(4):
@@ -448,10 +452,17 @@ class Crash(object):
         for v in violations:
             kinds[v['kind']] = kinds.get(v['kind'], 0) + 1
         kills = self.counts['kills_volume'] + self.counts['kills_array']
-        summary = ('crash: seed %s, %d kills (%d cinder-volume, %d array; '
-                   '%d in the window, %d at random), %d operations, '
-                   '%d violations%s, %ds'
-                   % (self.args.seed, kills, self.counts['kills_volume'],
+        # A totals line like Tempest's (tools/run-tests.sh sums them): a
+        # kill cycle (and the final check) passes when it finds no new
+        # violation; each distinct violation is a failure.
+        bad_cycles = {v['cycle'] for v in violations}
+        checks = len(self.cycles) + 1
+        summary = ('crash: %d passed, %d failed, 0 skipped '
+                   '(seed %s, %d kills: %d cinder-volume, %d array; '
+                   '%d in the window, %d at random; %d operations; '
+                   '%d violations%s; %ds)'
+                   % (checks - len(bad_cycles), len(violations),
+                      self.args.seed, kills, self.counts['kills_volume'],
                       self.counts['kills_array'], self.counts['window'],
                       self.counts['random'], self.counts['ops'],
                       len(violations),

@@ -153,8 +153,10 @@ class Cinder(object):
 
 
 class CinderDB(object):
-    """Read-only look at Cinder's database: what the API does not show
-    (the connector of each attachment, the workers table)."""
+    """Read-only look at Cinder's database.
+
+    What the API does not show: each attachment's connector, the workers.
+    """
 
     def __init__(self, conf_path):
         import sqlalchemy
@@ -285,8 +287,11 @@ class Processes(object):
         return lines
 
     def restart_simulator(self, timeout=60):
-        """Start the simulator (from its state file); return its new
-        admin token (a new one on every start)."""
+        """Start the simulator (from its state file).
+
+        Returns its new admin token (a new one on every start) and the
+        seconds it took.
+        """
         before = len(self.sim_ready_lines())
         t0 = time.monotonic()
         self.start('simulator')
