@@ -43,6 +43,7 @@ from oslo_utils import excutils
 
 from cinder_ngxstorage import answers
 from cinder_ngxstorage import client as ngx_client
+from cinder_ngxstorage import controllers
 from cinder_ngxstorage import deferred
 from cinder_ngxstorage import exception as ngx_exc
 from cinder_ngxstorage import exports
@@ -264,12 +265,18 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self.deferred = None
         self.pool_owners = {}
         self.portals = []
+        # Portals per controller (controllers.PortalMap), set at start-up.
+        self.portal_map = controllers.PortalMap((), ())
         self.maxlun = 64
         # Whether the licence has datareduce (compression, deduplication);
         # read at start-up.
         self.datareduce = True
         # When the statistics next collect deferred deletions.
         self._next_collection = None
+        # Whether check_for_setup_error collects deferred deletions and
+        # leftover host objects (cinder-volume); the audit, which must
+        # change nothing in report mode, turns it off.
+        self.startup_housekeeping = True
         self.stats = stats.StatsReporter(self)
 
     @property
@@ -444,13 +451,14 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             secrets=self._chap_secrets())
         self.deferred = deferred.DeferredDeletions(
             self.client, conf.ngxstorage_pools[0])
-        # Best effort: a registry that cannot be made (full first pool, a
-        # key that may not create it there, a 5xx) never stops the
-        # service; collection runs again with the statistics.
-        self._collect_deferred()
-        self._next_collection = time.monotonic() + COLLECT_INTERVAL
-        self._collect_leftovers()
-        self._unmap_unattached()
+        if self.startup_housekeeping:
+            # Best effort: a registry that cannot be made (full first
+            # pool, a key that may not create it there, a 5xx) never stops
+            # the service; collection runs again with the statistics.
+            self._collect_deferred()
+            self._next_collection = time.monotonic() + COLLECT_INTERVAL
+            self._collect_leftovers()
+            self._unmap_unattached()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
                  '%(portals)s, maxlun %(maxlun)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
@@ -545,16 +553,64 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         configured = self.configuration.ngxstorage_iscsi_portals
         self.portals = [_portal(p) for p in
                         (configured or detail.listen_ips)]
+        by_owner = self.configuration.safe_get(
+            'ngxstorage_portals_by_owner')
         if not configured and any(_is_wildcard(p) for p in self.portals):
             self.portals = [p for p in self.portals if not _is_wildcard(p)]
-            if not self.portals:
+            if not self.portals and not by_owner:
                 return [_('portal group %s listens on every address (a '
                           'wildcard), which no initiator can log in to: '
                           'set ngxstorage_iscsi_portals to the array\'s '
                           'iSCSI addresses.') % wanted]
-        if not self.portals:
+        if not self.portals and not by_owner:
             return [_('portal group %s has no portal: add one on the '
                       'array or set ngxstorage_iscsi_portals.') % wanted]
+        return self._map_portals(group, detail, configured, by_owner)
+
+    def _map_portals(self, group, detail, configured, by_owner):
+        """Set self.portal_map: the portals of each controller.
+
+        From ngxstorage_portals_by_owner when set; else, on an array whose
+        portal groups belong to several controllers, from each owner's
+        groups (one read per group); else every owner gets self.portals.
+        """
+        owners = sorted(set(self.pool_owners.values()))
+        if by_owner:
+            try:
+                entries = controllers.parse_portals_by_owner(by_owner)
+            except ValueError as err:
+                return [_('ngxstorage_portals_by_owner entry %s is not '
+                          'OWNER:IP[:PORT] (OWNER A, B, 1 or the array\'s '
+                          'owner name; IPv6 in brackets): fix it.') % err]
+            self.portal_map = controllers.PortalMap(entries, ())
+            missing = [o for o in owners if not self.portal_map.knows(o)]
+            if missing:
+                return [_('ngxstorage_portals_by_owner names no portal of '
+                          'controller(s) %(owners)s, owner(s) of pools in '
+                          'ngxstorage_pools: add OWNER:IP entries for '
+                          'them (owners on the array: %(all)s).') % {
+                    'owners': ', '.join(missing),
+                    'all': ', '.join(owners)}]
+            return []
+        entries = []
+        if not configured:
+            try:
+                groups = records.PortalGroupList.from_answer(
+                    self.client.list_portal_groups())
+                for other in groups:
+                    if other.owner in (None, group.owner) or (
+                            other.owner not in owners):
+                        continue
+                    listen = records.PortalGroup.from_answer(
+                        self.client.get_portal_group(other.id)).listen_ips
+                    entries += [(other.owner, _portal(p)) for p in listen
+                                if not _is_wildcard(_portal(p))]
+            except ngx_exc.NGXStorageError as err:
+                return [_('portal groups could not be read: %(err)s '
+                          '%(hint)s') % {'err': err, 'hint': _hint(err)}]
+            if entries and group.owner:
+                entries = [(group.owner, p) for p in self.portals] + entries
+        self.portal_map = controllers.PortalMap(entries, self.portals)
         return []
 
     def _check_permissions(self):
@@ -1149,17 +1205,20 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
     def _connection_info(self, entry, target, lun, **extra):
         """os-brick's iSCSI connection info for a LUN of a host's target.
 
-        Every portal of the portal group leads to the same target and LUN
-        number (multipath); CHAP is added when the host's group has it.
+        Every portal of the target's controller leads to the same target
+        and LUN number (multipath); the other controller's portals are
+        left out (controllers.PortalMap). CHAP is added when the host's
+        group has it.
         """
+        portals = self.portal_map.portals(target.owner) or self.portals
         props = {
             'target_discovered': False,
-            'target_portal': self.portals[0],
+            'target_portal': portals[0],
             'target_iqn': target.iqn,
             'target_lun': lun,
-            'target_portals': list(self.portals),
-            'target_iqns': [target.iqn] * len(self.portals),
-            'target_luns': [lun] * len(self.portals),
+            'target_portals': list(portals),
+            'target_iqns': [target.iqn] * len(portals),
+            'target_luns': [lun] * len(portals),
         }
         props.update(extra)
         if entry.chap:
@@ -1176,9 +1235,8 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         with array_errors(_('attach volume %(id)s to host %(host)s')
                           % {'id': volume.id, 'host': host}):
             vol_id = self._require_lun(volume)
-            owner = self.pool_owners.get(self._pool_of(volume), '1')
-            entry, target, lun = self.exports.attach(
-                host, connector['initiator'], vol_id, owner)
+            entry, target, lun = self._attach_on_owner(
+                host, connector['initiator'], vol_id, self._pool_of(volume))
         info = self._connection_info(
             entry, target, lun, volume_id=volume.id,
             discard=bool(self.configuration.safe_get(
@@ -1299,12 +1357,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         with array_errors(_('attach snapshot %(id)s to host %(host)s')
                           % {'id': snapshot.id, 'host': host}):
             vol_id = self._make_snapshot_export(snapshot)
-            owner = self.pool_owners.get(self._pool_of(snapshot.volume), '1')
+            pool = self._pool_of(snapshot.volume)
             try:
                 entry, target, lun = _run_host_locked(
                     exports.host_lock_key(host=host),
-                    lambda: self.exports.attach(
-                        host, connector['initiator'], vol_id, owner))
+                    lambda: self._attach_on_owner(
+                        host, connector['initiator'], vol_id, pool))
             except ngx_exc.NGXStorageError:
                 with excutils.save_and_reraise_exception():
                     self._cleanup(self.client.delete_lun, vol_id)
@@ -1507,11 +1565,72 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Publish capacity, health and load; never raises (stats.py).
 
         An array that cannot be read is reported down with the reason;
-        periodic housekeeping runs once per period while it is up.
+        periodic housekeeping runs once per period while it is up. The
+        pool owners are refreshed from the period's pool status (a
+        controller failover moves pools), with no call of their own.
         """
         self._stats = self.stats.report(self.client)
+        if self.stats.health is not None:
+            self._set_pool_owners(self.stats.health)
         if self._stats['backend_state'] == 'up':
             self._periodic_housekeeping()
+
+    # -- controllers ------------------------------------------------------
+
+    def _set_pool_owners(self, health):
+        """Take the pool owners of a pool status listing.
+
+        When one changed (a controller failed over or came back), the
+        cached host views are dropped, since their targets changed owner
+        too, and auth groups are made on the first pool's new owner.
+        """
+        changed = {}
+        for name in self.configuration.ngxstorage_pools:
+            pool = health.by_name(name)
+            if pool is None or not pool.owner:
+                continue
+            if self.pool_owners.get(name) != pool.owner:
+                changed[name] = (self.pool_owners.get(name), pool.owner)
+                self.pool_owners[name] = pool.owner
+        if not changed:
+            return
+        LOG.warning('NGXStorage pool owners changed (controller failover '
+                    'or failback?): %s; new attachments go to the new '
+                    'owners\' targets and portals.',
+                    ', '.join('%s %s -> %s' % (name, old, new)
+                              for name, (old, new) in sorted(
+                                  changed.items())))
+        if self.exports is not None:
+            self.exports.group_owner = self.pool_owners.get(
+                self.configuration.ngxstorage_pools[0],
+                self.exports.group_owner)
+            self.exports.forget_all()
+
+    def _refresh_pool_owners(self):
+        """Read the pool owners now (after a controller refusal)."""
+        self._set_pool_owners(records.PoolStatusList.from_answer(
+            self.client.get_pool_status()))
+
+    def _attach_on_owner(self, host, initiator, vol_id, pool):
+        """exports.attach on the pool's controller.
+
+        A refusal for the controller (the pool or a target changed owner
+        since the last stats period: a failover) reads the owners again
+        and retries once.
+        """
+        owner = self.pool_owners.get(pool, '1')
+        try:
+            return self.exports.attach(host, initiator, vol_id, owner)
+        except refusals.REFUSED as err:
+            if refusals.classify(err) != refusals.OWNER:
+                raise
+            LOG.info('Attach of %(vol)s refused for the controller '
+                     '(%(err)s): reading the pool owners again.',
+                     {'vol': vol_id, 'err': err})
+        self._refresh_pool_owners()
+        self.exports.forget(host)
+        return self.exports.attach(host, initiator, vol_id,
+                                   self.pool_owners.get(pool, '1'))
 
     def _periodic_housekeeping(self):
         """Work done once a stats period while the array answers.

@@ -94,6 +94,16 @@ class HostExport:
         return sorted(found, key=lambda t: t.name)
 
 
+def _named_for(host, name):
+    """Whether name is one of host's targets, on either controller.
+
+    The owner tag in the name is the controller it was made on; a
+    failover gives the target to the other one, so every tag is tried.
+    """
+    return any(naming.target_index(host, tag, name) is not None
+               for tag in ('A', 'B', '1'))
+
+
 class HostExports:
     """Builds, finds and tears down the per-host export objects."""
 
@@ -122,6 +132,10 @@ class HostExports:
     def forget(self, host):
         """Drop the cached view of a host."""
         self._cache.pop(host, None)
+
+    def forget_all(self):
+        """Drop every cached host view (targets changed owner)."""
+        self._cache.clear()
 
     def lookup(self, host):
         """The host's objects: cached, else read from the array, or None."""
@@ -162,7 +176,7 @@ class HostExports:
         targets = {}
         for item in records.TargetList.from_answer(
                 self.client.list_targets()):
-            if naming.target_index(host, item.owner, item.name) is None:
+            if not _named_for(host, item.name):
                 continue
             targets[item.id] = self._read_target(item.id)
         return targets
@@ -321,7 +335,9 @@ class HostExports:
         return self._new_target(entry, vol_id, owner)
 
     def _new_target(self, entry, vol_id, owner):
-        used = {naming.target_index(entry.host, t.owner, t.name)
+        # Indexes of the names with this owner's tag (a target keeps its
+        # name when a failover gives it to the other controller).
+        used = {naming.target_index(entry.host, owner, t.name)
                 for t in entry.targets.values()}
         index = next(i for i in range(len(used) + 1) if i not in used)
         name = naming.target_name(entry.host, owner, index)
@@ -399,8 +415,12 @@ class HostExports:
         if entry is None:
             return False
         unmapped = False
-        candidates = (entry.targets_of(owner) if owner
-                      else list(entry.targets.values()))
+        # A target known to map the LUN is a candidate whatever its owner
+        # (it may have changed with a failover since it was read).
+        candidates = (entry.targets_of(owner) + [
+            t for t in entry.targets.values()
+            if t.owner != owner and vol_id in t.luns] if owner
+            else list(entry.targets.values()))
         for target in candidates:
             if vol_id not in target.luns:
                 # The cache may be stale: confirm with the array.
@@ -429,8 +449,7 @@ class HostExports:
     def _unmap(self, target, vol_id):
         """Remove vol_id from target; the LUNs left, None if it is gone."""
         try:
-            result = self.client.remove_target_luns(
-                target.target_id, [vol_id], target.owner)
+            result = self._remove_lun(target, vol_id)
         except ngx_exc.NotFound:
             # Unmapped already (an earlier answer was lost) or the target
             # is gone: its detail tells which.
@@ -456,6 +475,22 @@ class HostExports:
                 'LUN %s is still mapped in target %s after Remove LUN was '
                 'answered' % (vol_id, target.name))
         return target.luns
+
+    def _remove_lun(self, target, vol_id):
+        """Remove LUN, naming the target's owner as last read.
+
+        Refused for the controller (a failover gave the target to the
+        other one since): once more with the owner the array shows.
+        """
+        try:
+            return self.client.remove_target_luns(
+                target.target_id, [vol_id], target.owner)
+        except refusals.REFUSED as err:
+            if refusals.classify(err) != refusals.OWNER:
+                raise
+        target.owner = self._read_target(target.target_id).owner
+        return self.client.remove_target_luns(
+            target.target_id, [vol_id], target.owner)
 
     def _confirm_not_exported(self, target, vol_id):
         """The target is not found by its id: check the LUN's exports.

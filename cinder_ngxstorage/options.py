@@ -54,6 +54,17 @@ NGXSTORAGE_OPTS = [
                 help='iSCSI portals (IP or IP:PORT) to hand to hosts '
                      'instead of the portal group\'s listen addresses, '
                      'e.g. when hosts reach the array through NAT.'),
+    cfg.ListOpt('ngxstorage_portals_by_owner',
+                default=[],
+                help='iSCSI portals per controller, as OWNER:IP[:PORT] '
+                     'entries (OWNER is A, B, 1 or the array\'s full '
+                     'owner name such as NGX123_A; IPv6 as '
+                     'A:[fd00::1]:3260). Hosts get only the portals of the '
+                     'controller that owns the volume\'s target. Needed '
+                     'where the portal groups cannot tell, e.g. one portal '
+                     'group listing the addresses of both controllers; '
+                     'unset, the portal groups of each owner are used. '
+                     'Takes precedence over ngxstorage_iscsi_portals.'),
     cfg.BoolOpt('ngxstorage_use_https',
                 default=True,
                 help='Talk to the array API over HTTPS.'),

@@ -728,13 +728,15 @@ class PortalGroup:
     id: str
     name: str = None  # portal_name
     listen_ips: tuple = ()  # 'ip' or 'ip:port' (detail only)
+    owner: str = None  # controller (None when not said)
 
     @classmethod
     def from_answer(cls, data):
         what = 'the portal group'
         _object(data, what)
         return cls(_id(data, 'id', what), _text(data, 'portal_name'),
-                   _listen_ips(data.get('listen_ips'), what))
+                   _listen_ips(data.get('listen_ips'), what),
+                   _text(data, 'owner'))
 
 
 _ADDRESS_KEYS = ('ip', 'address', 'addr', 'host', 'listen_ip', 'ip_address')

@@ -108,6 +108,9 @@ class StatsReporter(object):
     def __init__(self, driver):
         self.driver = driver
         self.state = None  # 'up' / 'down' of the last report
+        # The pool status of the last period read (records.PoolStatusList;
+        # the driver takes the pool owners from it), None if unread.
+        self.health = None
         self._licence_warned = 0
 
     @property
@@ -117,8 +120,10 @@ class StatsReporter(object):
     def report(self, client):
         """Stats for Cinder; never raises for an array error."""
         pools = self.conf.ngxstorage_pools
+        self.health = None
         try:
             reading = ArrayReading(client, pools)
+            self.health = reading.health
         except ngx_exc.NGXStorageError as err:
             return self._down(_('the array could not be read: %(err)s '
                                 '%(hint)s') % {

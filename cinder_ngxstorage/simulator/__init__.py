@@ -44,12 +44,29 @@ DEFAULT_PORTALS = ('127.0.0.1:3260',)
 DEFAULT_KEY_NAME = 'admin'
 
 
+def _resolve_free_ports(portals, portal_groups):
+    """``portals`` and ``portal_groups`` with 'IP:0' given a free port."""
+    if portal_groups is None:
+        return dataplane_mod.resolve_free_ports(portals), None
+    groups = [state_mod.parse_portal_group_spec(g, normalise=False)
+              if isinstance(g, str) else tuple(g) for g in portal_groups]
+    flat = [p for _name, _owner, listen in groups for p in listen]
+    resolved = iter(dataplane_mod.resolve_free_ports(flat))
+    return portals, [(name, owner, [next(resolved) for _p in listen])
+                     for name, owner, listen in groups]
+
+
 class Simulator(object):
     """A simulated NGXStorage array served over HTTP(S).
 
     :param pools: pool specs ``NAME:SIZE[:OWNER]`` (see
         ``state.parse_pool_spec``).
-    :param portals: iSCSI portals ``IP[:PORT]`` of the portal group.
+    :param portals: iSCSI portals ``IP[:PORT]`` of the portal group
+        (when ``portal_groups`` is None).
+    :param portal_groups: None (one portal group on ``portals``) or
+        portal group specs ``NAME:OWNER:IP[:PORT][,IP[:PORT]...]`` (or
+        tuples ``(name, owner, [portals])``), one or more per controller;
+        with ``iscsi`` tgtd listens on every portal of every group.
     :param tls_cert: PEM certificate file; with ``tls_key`` serves HTTPS.
     :param tls_key: PEM private key file.
     :param latency_ms: delay added to every API request.
@@ -87,7 +104,8 @@ class Simulator(object):
                  tls_cert=None, tls_key=None, latency_ms=0, keys=None,
                  state_file=None, service_tag='NGXSIM01', backing=None,
                  host='127.0.0.1', port=0, token=None, admin_token=None,
-                 data_dir=None, iscsi=False, reading=None, variants=()):
+                 data_dir=None, iscsi=False, reading=None, variants=(),
+                 portal_groups=None):
         if bool(tls_cert) != bool(tls_key):
             raise ValueError('tls_cert and tls_key go together')
         if isinstance(variants, str):
@@ -105,7 +123,8 @@ class Simulator(object):
             backing = self.dataplane
             if self.dataplane.exporter is not None:
                 # 'IP:0' portals: one free port for all of them.
-                portals = dataplane_mod.resolve_free_ports(portals)
+                portals, portal_groups = _resolve_free_ports(
+                    portals, portal_groups)
         self.host = host
         self.state_file = state_file
         self.backing = backing
@@ -122,7 +141,8 @@ class Simulator(object):
         else:
             self.state = state_mod.ArrayState(
                 pools, portals=portals, service_tag=service_tag,
-                backing=backing, on_change=on_change, reading=reading)
+                backing=backing, on_change=on_change, reading=reading,
+                portal_groups=portal_groups)
         if on_change is not None:
             # Save at once, so the ids of a fresh array survive a restart
             # that happens before the first change.
@@ -202,8 +222,12 @@ class Simulator(object):
 
     @property
     def portal_group_id(self):
-        """Id of the array's portal group."""
+        """Id of the array's (first) portal group."""
         return self.state.portal_group_id
+
+    def portal_groups(self):
+        """The portal groups: [{id, name, owner, listen_ips}]."""
+        return self.state.portal_groups()
 
     @property
     def requests(self):
@@ -230,6 +254,19 @@ class Simulator(object):
     def set_pool_status(self, pool_name, status):
         """Set a pool's health: ONLINE, DEGRADED or OFFLINE."""
         return self.state.set_pool_status(pool_name, status)
+
+    def failover(self, from_=None, to=None):
+        """Fail controller ``from_`` over to ``to`` (give one: A or B).
+
+        The survivor takes over the failed controller's pools, targets
+        and auth groups; its portals stop serving; API requests in flight
+        fail (``state.Controllers.failover``, ``POST /_sim/failover``).
+        """
+        return self.state.failover(failed=from_, survivor=to)
+
+    def failback(self, controller):
+        """Bring a failed controller back (``POST /_sim/failback``)."""
+        return self.state.failback(controller)
 
     def set_license(self, **flags):
         """Change license flags (e.g. ``clone=0``)."""

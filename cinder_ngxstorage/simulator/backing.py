@@ -79,5 +79,13 @@ class NullBacking(object):
         it is meant for the data plane only and must not be logged.
         """
 
+    def controllers_changed(self, serving_portals, moved_iqns):
+        """A controller failed over or came back.
+
+        ``serving_portals`` are the portals that serve logins now (the
+        failed controller's no longer do); ``moved_iqns`` the targets whose
+        controller changed (their sessions were on the other one).
+        """
+
     def close(self):
         """Release whatever the data plane holds."""

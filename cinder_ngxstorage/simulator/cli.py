@@ -16,7 +16,7 @@ Starts a simulated array, prints exactly one JSON line on stdout when it
 is ready::
 
     {"url": ..., "token": ..., "admin_token": ..., "portal_group_id": ...,
-     "pools": [...], "portals": [...], "pid": ...}
+     "pools": [...], "portals": [...], "portal_groups": [...], "pid": ...}
 
 and serves until SIGTERM or SIGINT, then stops cleanly and exits 0.
 Diagnostics go to stderr only.
@@ -63,6 +63,13 @@ def build_parser():
                         help='an iSCSI portal of the portal group '
                              '(repeatable; default %s)'
                              % ' '.join(simulator.DEFAULT_PORTALS))
+    parser.add_argument('--portal-group', action='append', default=[],
+                        metavar='NAME:OWNER:IP:PORT[,IP:PORT]',
+                        help='a portal group of controller OWNER (A, B or '
+                             '1) listening on these portals (repeatable; '
+                             'replaces --portal; default one group '
+                             'owned by the first controller on the '
+                             '--portal addresses)')
     parser.add_argument('--tls-cert', default=None,
                         help='PEM certificate: serve HTTPS')
     parser.add_argument('--tls-key', default=None,
@@ -107,6 +114,10 @@ def ready_line(sim):
         'portal_group_id': sim.portal_group_id,
         'pools': [pool['pool_name'] for pool in sim.state.pools()],
         'portals': sim.state.portals,
+        'portal_groups': [{'id': g['id'], 'name': g['name'],
+                           'owner': g['owner'],
+                           'portals': g['listen_ips']}
+                          for g in sim.portal_groups()],
         'variants': list(sim.variants),
         'pid': os.getpid(),
     })
@@ -126,6 +137,11 @@ def main(argv=None):
     logging.basicConfig(
         stream=sys.stderr, format='%(asctime)s %(levelname)s %(message)s',
         level=logging.DEBUG if args.debug else logging.WARNING)
+    if args.portal and args.portal_group:
+        print('ngxstorage-simulator: --portal and --portal-group exclude '
+              'each other (give the portals in the groups)',
+              file=sys.stderr)
+        return 2
     if bool(args.tls_cert) != bool(args.tls_key):
         print('ngxstorage-simulator: --tls-cert and --tls-key go together',
               file=sys.stderr)
@@ -155,12 +171,15 @@ def main(argv=None):
             token=args.token[0] if args.token else None,
             admin_token=args.admin_token,
             data_dir=args.data_dir, iscsi=args.iscsi,
-            variants=args.variant)
+            variants=args.variant,
+            portal_groups=tuple(args.portal_group) or None)
         if args.keys_file:
             sim.keys.load_file(args.keys_file)
-        if sim.loaded_from_file and (args.pool or args.portal):
-            print('ngxstorage-simulator: state loaded from %s; --pool and '
-                  '--portal are ignored' % args.state_file, file=sys.stderr)
+        if sim.loaded_from_file and (args.pool or args.portal
+                                     or args.portal_group):
+            print('ngxstorage-simulator: state loaded from %s; --pool, '
+                  '--portal and --portal-group are ignored'
+                  % args.state_file, file=sys.stderr)
         sim.start()
         if sim.dataplane is not None:
             print('ngxstorage-simulator: %s' % sim.dataplane.status(),

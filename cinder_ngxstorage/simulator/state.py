@@ -30,6 +30,7 @@ with ``api_spec`` and calls :meth:`ArrayState.perform`.
 from cinder_ngxstorage.simulator import api_spec
 from cinder_ngxstorage.simulator.model import base
 from cinder_ngxstorage.simulator.model import capacity
+from cinder_ngxstorage.simulator.model import controllers
 from cinder_ngxstorage.simulator.model import dispatch
 from cinder_ngxstorage.simulator.model import errors
 from cinder_ngxstorage.simulator.model import exports
@@ -46,6 +47,7 @@ RequestContext = base.RequestContext
 Reading = readings.Reading
 parse_size = base.parse_size
 parse_pool_spec = base.parse_pool_spec
+parse_portal_group_spec = base.parse_portal_group_spec
 DUMP_FORMAT = persistence.DUMP_FORMAT
 DEFAULT_PORTAL_NAME = base.DEFAULT_PORTAL_NAME
 MAX_QUANTITY = base.MAX_QUANTITY
@@ -54,14 +56,16 @@ NEW_LUN_USED = base.NEW_LUN_USED
 
 class ArrayState(dispatch.Dispatcher, luns.Luns, snapshots.Snapshots,
                  exports.Exports, status.Status, logs.Logs, views.Views,
-                 capacity.Capacity, persistence.Persistence,
+                 capacity.Capacity, controllers.Controllers,
+                 persistence.Persistence,
                  base.ModelBase):
     """The simulated array: control-plane state and its 60 operations.
 
     ``ArrayState(pools, portals=..., service_tag=..., backing=...,
-    on_change=..., reading=...)``; see :class:`~.model.base.ModelBase`
-    for the pool specs and :class:`~.model.readings.Reading` for
-    ``reading`` (the strict reading when None).
+    on_change=..., reading=..., portal_groups=...)``; see
+    :class:`~.model.base.ModelBase` for the pool and portal group specs
+    and :class:`~.model.readings.Reading` for ``reading`` (the strict
+    reading when None).
     """
 
     # -- whole-array reads for tests and tools (no key scope) --------------

@@ -200,6 +200,7 @@ class DataPlane(backing_mod.NullBacking):
              for snap in dump['snapshots']})
         if self.exporter is not None:
             self.exporter.start(state.portals)
+            self.exporter.serve_only(state.serving_portals)
             self.exporter.apply(state.export_view())
 
     # -- hooks (called by the state under its lock) ----------------------
@@ -240,6 +241,19 @@ class DataPlane(backing_mod.NullBacking):
         """Bring tgtd in step with view (when iSCSI is on)."""
         if self.exporter is not None:
             self.exporter.apply(view)
+
+    def controllers_changed(self, serving_portals, moved_iqns):
+        """Listen on the serving portals only; end the moved targets' logins.
+
+        The failed controller's sessions die with it: the initiator logs
+        in again through a portal that serves (see simulator.rst).
+        """
+        if self.exporter is not None:
+            self.exporter.serve_only(serving_portals)
+            for iqn in moved_iqns:
+                tid = self.exporter.tid_of(iqn)
+                if tid is not None:
+                    self.exporter.drop_sessions(tid)
 
     def close(self):
         """Stop tgtd; remove the data directory if it was temporary."""

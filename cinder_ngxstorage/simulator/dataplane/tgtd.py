@@ -62,6 +62,7 @@ class TgtDaemon(object):
         self.tgtd = tgtd
         self.tgtadm_path = tgtadm
         self.portals = []
+        self.serving = []
         self.control_port = None
         self.socket_base = None
         self._proc = None
@@ -99,6 +100,7 @@ class TgtDaemon(object):
             if not portals:
                 raise DataPlaneError('no iSCSI portal to listen on')
             self.portals = list(portals)
+            self.serving = list(portals)
             os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
             self.cleanup_leftovers()
             self.socket_base = self._socket_base()
@@ -224,13 +226,46 @@ class TgtDaemon(object):
             json.dump(data, handle)
         os.replace(tmp, self.pid_file)
 
-    def _check_portals(self):
+    def serve_only(self, portals):
+        """Listen on ``portals`` only, of those tgtd was started with.
+
+        A portal of the start set not in ``portals`` is deleted from
+        tgtd (it refuses connections: new logins fail there; sessions
+        already made through it are not ended); one given again is
+        created anew. Portals outside the start set are ignored.
+        """
+        wanted = {_portal_key(p) for p in portals}
+        with self._lock:
+            self.serving = [p for p in self.portals
+                            if _portal_key(p) in wanted]
+            if not self.started:
+                return
+            listening = self._listening()
+            for portal in self.portals:
+                key = _portal_key(portal)
+                if key in wanted and key not in listening:
+                    self._run(['--op', 'new', '--mode', 'portal',
+                               '--param', 'portal=%s' % portal])
+                elif key not in wanted and key in listening:
+                    self._run(['--op', 'delete', '--mode', 'portal',
+                               '--param', 'portal=%s' % portal])
+
+    def drop_sessions(self, tid):
+        """End every session of tgt target ``tid``."""
+        with self._lock:
+            self._drop_sessions(tid)
+
+    def _listening(self):
         _rc, out, _err = self._run(['--op', 'show', '--mode', 'portal'])
         listening = set()
         for line in out.splitlines():
             match = re.match(r'^\s*Portal:\s*(\S+),\d+\s*$', line)
             if match:
                 listening.add(_portal_key(match.group(1)))
+        return listening
+
+    def _check_portals(self):
+        listening = self._listening()
         missing = [p for p in self.portals
                    if _portal_key(p) not in listening]
         if missing:

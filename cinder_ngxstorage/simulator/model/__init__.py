@@ -18,9 +18,10 @@ owns one concern (see ``doc/source/simulator-model.rst``):
 * :mod:`.base` -- the records, construction, ids, lookups, shared rules;
 * :mod:`.capacity` -- pool usage, its indexes, relations between objects;
 * :mod:`.luns`, :mod:`.snapshots` (with schedules and :mod:`.cron`),
-  :mod:`.exports` (targets, auth groups, portal group, data-plane
+  :mod:`.exports` (targets, auth groups, portal groups, data-plane
   mirror), :mod:`.status` (pools, health, licence, ``status.*``) and
   :mod:`.logs` -- the operations, keeping the model's invariants;
+* :mod:`.controllers` -- failover and failback of two controllers;
 * :mod:`.views` -- the documented answer shapes;
 * :mod:`.persistence` -- dump and load;
 * :mod:`.errors` -- domain errors, :mod:`.readings` -- the switches

@@ -13,14 +13,15 @@
 """The model's core: the array's objects, their ids, lookups and rules.
 
 :class:`ModelBase` holds the plain data every other part works on (pools,
-LUNs, snapshots, targets, auth groups, the portal group, schedules,
+LUNs, snapshots, targets, auth groups, the portal groups, schedules,
 licence, logs and counters), builds a fresh array from pool specs, finds
 objects by id within the calling key's pool scope, and enforces the rules
 shared by the parts (licence, owners, OFFLINE pools, unique LUN names).
 It raises :mod:`.errors` domain errors and knows nothing of HTTP.
 
 Also here: the array's constants, :class:`RequestContext` and the parsers
-of the simulator's own configuration (pool specs, portals).
+of the simulator's own configuration (pool specs, portals, portal
+groups).
 """
 
 import ipaddress
@@ -68,6 +69,7 @@ POOL_STATUSES = ('ONLINE', 'DEGRADED', 'OFFLINE')
 POOL_NAME_RE = re.compile(api_spec.POOL_NAME[0])
 SERVICE_TAG_RE = re.compile(r'^[A-Za-z0-9]{1,18}$')
 OWNER_RE = re.compile(api_spec.OWNER[0])
+PORTAL_GROUP_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
 SIZE_RE = re.compile(r'^\s*([0-9]+)\s*([BKMGTP]?)(?:I?B)?\s*$', re.IGNORECASE)
 
 
@@ -134,6 +136,30 @@ def parse_pool_spec(text):
     return name, size, owner
 
 
+def parse_portal_group_spec(text, normalise=True):
+    """Parse ``NAME:OWNER:IP[:PORT][,IP[:PORT]...]``.
+
+    Returns ``(name, owner, [portal, ...])``; ``owner`` as given (``A``,
+    ``B``, ``1`` or a full owner name), each portal ``ip:port`` (as
+    written when not ``normalise``). IPv6 portals are written
+    ``[addr]:port``. ValueError when invalid.
+    """
+    name, sep, rest = str(text).partition(':')
+    owner, sep2, listen = rest.partition(':')
+    if not (sep and sep2 and name and owner and listen):
+        raise ValueError('portal group spec must be '
+                         'NAME:OWNER:IP[:PORT][,IP[:PORT]...], got %r'
+                         % (text,))
+    if not PORTAL_GROUP_NAME_RE.match(name):
+        raise ValueError('invalid portal group name %r' % (name,))
+    if not OWNER_RE.match(owner):
+        raise ValueError('invalid portal group owner %r' % (owner,))
+    listen = [p.strip() for p in listen.split(',')]
+    if normalise:
+        listen = [normalise_portal(p) for p in listen]
+    return name, owner, listen
+
+
 def normalise_portal(text):
     """Return ``ip:port`` (``[v6]:port``); port 3260 by default."""
     text = str(text).strip()
@@ -167,11 +193,16 @@ class ModelBase(object):
     ``'pool2:50G:B'``) or tuples ``(name, size[, owner])``. A pool owner
     ``A``/``B`` (or ``<SERVICETAG>_A``/``_B``) makes the array
     dual-controller; pools without one then belong to controller A.
+
+    ``portal_groups`` is None (one group, ``DefaultPortalGroup``, owned by
+    the first controller, listening on ``portals``) or an iterable of
+    specs ``NAME:OWNER:IP[:PORT][,IP[:PORT]...]`` or tuples ``(name,
+    owner, [portals])``; an owner ``A``/``B`` is read as for pools.
     """
 
     def __init__(self, pools, portals=('127.0.0.1:3260',),
                  service_tag='NGXSIM01', backing=None, on_change=None,
-                 reading=None):
+                 reading=None, portal_groups=None):
         if not isinstance(service_tag, str) or not SERVICE_TAG_RE.match(
                 service_tag):
             raise ValueError('service tag must be 1-18 letters or digits')
@@ -195,11 +226,11 @@ class ModelBase(object):
                 'id': self._new_id(), 'name': name, 'size': size,
                 'owner': self._owner_of(owner), 'status': 'ONLINE',
                 'disks': disks, 'raidtype': 'raid1'}
-        listen = [normalise_portal(p) for p in portals]
-        self._portal_group = {'id': self._new_id(),
-                              'name': DEFAULT_PORTAL_NAME,
-                              'owner': self._owners[0],
-                              'listen_ips': listen}
+        self._portal_groups = self._build_portal_groups(portals,
+                                                        portal_groups)
+        # Controllers taken down by failover (see model.controllers).
+        self._failed = []
+        self._moved = {}
         self._luns = {}
         self._snaps = {}
         self._targets = {}
@@ -230,7 +261,41 @@ class ModelBase(object):
         self.reading = reading if reading is not None else readings.STRICT
         # Services switched off by an admin (set_service); not dumped.
         self._services_off = set()
+        # Failovers and failbacks so far (the HTTP front fails the
+        # requests in flight at one); not dumped.
+        self.failover_epoch = 0
         self.boot_time = time.time()
+
+    def _build_portal_groups(self, portals, specs):
+        """The portal groups, id -> record, in the given order."""
+        if specs is None:
+            specs = [(DEFAULT_PORTAL_NAME, None, list(portals))]
+        groups = {}
+        names = set()
+        seen = set()
+        for spec in specs:
+            if isinstance(spec, str):
+                name, owner, listen = parse_portal_group_spec(spec)
+            else:
+                name, owner, listen = tuple(spec)
+                listen = [normalise_portal(p) for p in listen]
+            if not listen:
+                raise ValueError('portal group %s has no portal' % name)
+            if name in names:
+                raise ValueError('duplicate portal group name %r' % name)
+            for portal in listen:
+                if portal in seen:
+                    raise ValueError('portal %s is in two portal groups'
+                                     % portal)
+                seen.add(portal)
+            names.add(name)
+            group = {'id': self._new_id(), 'name': name,
+                     'owner': self._owner_of(owner),
+                     'listen_ips': list(listen)}
+            groups[group['id']] = group
+        if not groups:
+            raise ValueError('at least one portal group is needed')
+        return groups
 
     @staticmethod
     def _pool_spec(spec):
@@ -248,6 +313,11 @@ class ModelBase(object):
 
     def _owner_of(self, owner):
         if len(self._owners) == 1:
+            if owner is not None and str(owner) not in (
+                    '1', 'A', 'a', self._owners[0]):
+                raise ValueError('owner %r on a single-controller array '
+                                 '(give a pool an owner A or B for two)'
+                                 % (owner,))
             return self._owners[0]
         if owner is None:
             return self._owners[0]
@@ -302,13 +372,21 @@ class ModelBase(object):
 
     @property
     def portal_group_id(self):
-        """Id of the array's only portal group."""
-        return self._portal_group['id']
+        """Id of the array's first portal group."""
+        return next(iter(self._portal_groups))
 
     @property
     def portals(self):
-        """The portal group's listen addresses, ``ip:port``."""
-        return list(self._portal_group['listen_ips'])
+        """Every portal group's listen addresses, ``ip:port``."""
+        with self.lock:
+            return [p for g in self._portal_groups.values()
+                    for p in g['listen_ips']]
+
+    def portal_groups(self):
+        """The portal groups: [{id, name, owner, listen_ips}] (a copy)."""
+        with self.lock:
+            return [dict(g, listen_ips=list(g['listen_ips']))
+                    for g in self._portal_groups.values()]
 
     # -- side effects: persistence callback, data-plane hooks --------------
 
@@ -356,6 +434,10 @@ class ModelBase(object):
         if owner not in self._owners:
             raise errors.Invalid('owner must be one of %s'
                                  % ', '.join(self._owners))
+        if owner in self._failed:
+            raise errors.Conflict('controller %s is down (failed over): '
+                                  'create it on the other controller'
+                                  % owner, 'controller')
         return owner
 
     @staticmethod
@@ -438,7 +520,9 @@ class ModelBase(object):
         return group
 
     def _portal(self, portal_group_id):
-        if portal_group_id != self._portal_group['id']:
+        group = (self._portal_groups.get(portal_group_id)
+                 if isinstance(portal_group_id, str) else None)
+        if group is None:
             raise errors.NotFound('portal group %s not found'
                                   % (portal_group_id,))
-        return self._portal_group
+        return group

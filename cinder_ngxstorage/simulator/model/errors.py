@@ -65,6 +65,7 @@ CONFLICT_REASONS = (
     'offline',         # the pool is OFFLINE
     'not_newest',      # restore from a snapshot that is not the newest
     'default_group',   # the default auth group is read-only
+    'controller',      # failover: single controller, or one already down
 )
 
 

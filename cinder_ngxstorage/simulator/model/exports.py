@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Exports: iSCSI targets, auth groups, the portal group, the data plane.
+"""Exports: iSCSI targets, auth groups, the portal groups, the data plane.
 
 :class:`Exports` implements the ``auth_group.*``, ``iscsi_target.*`` and
 ``portal_group.*`` operations with the model's invariants: unique names,
@@ -38,7 +38,7 @@ LOG = logging.getLogger(__name__)
 
 
 class Exports(object):
-    """Targets, auth groups, portal group and the data-plane mirror."""
+    """Targets, auth groups, portal groups and the data-plane mirror."""
 
     # -- the data-plane mirror ---------------------------------------------
 
@@ -102,8 +102,8 @@ class Exports(object):
                             'owner': target['owner'],
                             'auth_group_id': target['auth_group_id'],
                             'portal_group_id': target['portal_group_id'],
-                            'portals': list(
-                                self._portal_group['listen_ips']),
+                            'portals': list(self._portal(
+                                target['portal_group_id'])['listen_ips']),
                             'luns': luns})
         groups = []
         for group in self._groups.values():
@@ -113,7 +113,8 @@ class Exports(object):
                            'chap': dict(group['chap']) if group['chap']
                            else None})
         return {'service_tag': self._service_tag,
-                'portals': list(self._portal_group['listen_ips']),
+                'portals': self.portals,
+                'serving_portals': self._serving_portals(),
                 'targets': targets, 'auth_groups': groups}
 
     def export_view(self):
@@ -123,7 +124,9 @@ class Exports(object):
         it). Each target: id, name, iqn, owner, auth_group_id,
         portal_group_id, portals, luns (vol_id, lun_number, size, name,
         pool, scsi_lunid, blocksize); each auth group: id, name, owner,
-        iqns, chap (None or {username, password}).
+        iqns, chap (None or {username, password}). ``portals`` lists
+        every portal of the array, ``serving_portals`` those of the
+        controllers not failed (the data plane listens on these only).
         """
         with self.lock:
             return self._export_view()
@@ -473,20 +476,22 @@ class Exports(object):
         """Every target: name, id and owner."""
         return [self._target_brief(t) for t in self._targets.values()]
 
-    # -- the portal group --------------------------------------------------
+    # -- portal groups ----------------------------------------------------
 
     @dispatch.operation('portal_group.detail')
     def portal_group_detail(self, ctx, params):
-        """The portal group with its ``listen_ips``."""
-        self._portal(params.get('id'))
-        return self._portal_view(detail=True)
+        """One portal group with its ``listen_ips``."""
+        return self._portal_view(self._portal(params.get('id')),
+                                 detail=True)
 
     @dispatch.operation('portal_group.detail_list')
     def portal_group_detail_list(self, ctx, params):
         """Every portal group with its ``listen_ips``."""
-        return [self._portal_view(detail=True)]
+        return [self._portal_view(g, detail=True)
+                for g in self._portal_groups.values()]
 
     @dispatch.operation('portal_group.list')
     def portal_group_list(self, ctx, params):
         """Every portal group: id, portal_name, owner."""
-        return [self._portal_view(detail=False)]
+        return [self._portal_view(g, detail=False)
+                for g in self._portal_groups.values()]

@@ -35,7 +35,9 @@ class Persistence(object):
                 'format': DUMP_FORMAT,
                 'service_tag': self._service_tag,
                 'owners': self._owners,
-                'portal_group': self._portal_group,
+                'portal_groups': list(self._portal_groups.values()),
+                'failed_controllers': self._failed,
+                'moved_by_failover': self._moved,
                 'pools': list(self._pools.values()),
                 'luns': list(self._luns.values()),
                 'snapshots': list(self._snaps.values()),
@@ -59,7 +61,14 @@ class Persistence(object):
         try:
             state._service_tag = data['service_tag']
             state._owners = list(data['owners'])
-            state._portal_group = data['portal_group']
+            if 'portal_groups' in data:
+                groups = data['portal_groups']
+            else:
+                # A dump from before several portal groups.
+                groups = [data['portal_group']]
+            state._portal_groups = {g['id']: g for g in groups}
+            state._failed = list(data.get('failed_controllers') or [])
+            state._moved = dict(data.get('moved_by_failover') or {})
             state._pools = {p['name']: p for p in data['pools']}
             state._luns = {lun['vol_id']: lun for lun in data['luns']}
             state._snaps = {s['snap_id']: s for s in data['snapshots']}
@@ -73,7 +82,7 @@ class Persistence(object):
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError('corrupt simulator state dump: %s: %s'
                              % (type(exc).__name__, exc))
-        ids = {state._portal_group['id']}
+        ids = set(state._portal_groups)
         ids.update(p['id'] for p in state._pools.values())
         ids.update(state._luns)
         ids.update(state._snaps)

@@ -304,7 +304,7 @@ class Status(object):
         """Network settings: one data interface per portal address."""
         interfaces = []
         seen = []
-        for portal in self._portal_group['listen_ips']:
+        for portal in self.portals:
             address = portal.rsplit(':', 1)[0].strip('[]')
             if address in seen:
                 continue

@@ -104,7 +104,7 @@ class Views(object):
             'scsi_target_name': target['name'],
             'portal_id': target['portal_group_id'],
             'iqn_name': base.TARGET_IQN_BASE + self._service_tag.lower(),
-            'portal_name': self._portal_group['name'],
+            'portal_name': self._portal(target['portal_group_id'])['name'],
             'scsi_id': self._target_scsi_id(target),
             'luns': self._target_luns(ctx, target, profile=True),
             'group_id': group['id'],
@@ -192,12 +192,11 @@ class Views(object):
         view['owner'] = group['owner']
         return view
 
-    def _portal_view(self, detail):
-        view = {'id': self._portal_group['id'],
-                'portal_name': self._portal_group['name'],
-                'owner': self._portal_group['owner']}
+    def _portal_view(self, group, detail):
+        view = {'id': group['id'], 'portal_name': group['name'],
+                'owner': group['owner']}
         if detail:
-            view['listen_ips'] = self._listen_ips()
+            view['listen_ips'] = self._listen_ips(group)
         return view
 
     def _portal_address(self, portal):
@@ -208,11 +207,10 @@ class Views(object):
             host = host[1:-1]
         return host, int(port)
 
-    def _listen_ips(self):
+    def _listen_ips(self, group):
         # Reading switch listen_ips: the shape of the portal addresses.
         shape = self.reading.listen_ips
-        portals = [self._portal_address(p)
-                   for p in self._portal_group['listen_ips']]
+        portals = [self._portal_address(p) for p in group['listen_ips']]
         if shape == 'objects':
             return [{'ip': host.strip('[]'), 'port': port}
                     for host, port in portals]

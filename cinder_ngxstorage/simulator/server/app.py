@@ -24,6 +24,12 @@ are written as the state's reading says (:mod:`.wire`: numbers, booleans,
 the failure body).
 Paths under ``/_sim/`` are the admin API (header ``X-Sim-Admin``); faults
 and latency never apply to them.
+
+A controller failover (``POST /_sim/failover``) ends every API request
+in flight at that moment without an answer (the connection is closed, as
+when the controller that served the management address dies) and, for
+the ``takeover_seconds`` the body may give, answers new ones 503 while
+the survivor takes the management address over.
 """
 
 import collections
@@ -227,6 +233,8 @@ class SimulatorApp(object):
         self.stop_event = stop_event or threading.Event()
         self.request_log = request_log or RequestLog()
         self.router = Router(api_spec.OPERATIONS)
+        # monotonic time until which the API answers 503 (takeover).
+        self._takeover_until = 0.0
 
     def __call__(self, environ, start_response):
         """Answer one request (WSGI entry point)."""
@@ -265,12 +273,21 @@ class SimulatorApp(object):
             return status, RawBody(raw[:len(raw) // 2]), headers
         return None
 
+    def _cut_by_failover(self, epoch, entry):
+        """Drop the request when a failover happened since ``epoch``."""
+        if self.state.failover_epoch != epoch:
+            entry['status'] = None
+            entry['fault'] = 'failover'
+            self.request_log.append(entry)
+            raise DropConnection()
+
     def _api(self, environ, start_response, path):
         method = environ.get('REQUEST_METHOD', 'GET').upper()
         entry = {'method': method, 'path': path,
                  'query': environ.get('QUERY_STRING', ''), 'op_id': None,
                  'status': None, 'time': time.time(), 'fault': None,
                  'key': None}
+        epoch = self.state.failover_epoch
         try:
             # Label the entry even when a fault answers before routing.
             entry['op_id'] = self.router.resolve(method, path)[0].op_id
@@ -281,8 +298,14 @@ class SimulatorApp(object):
         rule = self.faults.match(method, path, 'before')
         if rule is not None:
             reply = self._apply_fault(rule, entry)
+        if reply is None and time.monotonic() < self._takeover_until:
+            entry['fault'] = 'takeover'
+            reply = 503, self._failure('Controller takeover in progress: '
+                                       'retry later'), [('Retry-After', '1')]
         if reply is None:
-            reply = self._handle(environ, method, path, entry)
+            self._cut_by_failover(epoch, entry)
+            reply = self._handle(environ, method, path, entry, epoch)
+            self._cut_by_failover(epoch, entry)
             rule = self.faults.match(method, path, 'after')
             if rule is not None:
                 reply = self._apply_fault(rule, entry, reply) or reply
@@ -291,7 +314,7 @@ class SimulatorApp(object):
         self.request_log.append(entry)
         return json_response(start_response, status, data, headers)
 
-    def _handle(self, environ, method, path, entry):
+    def _handle(self, environ, method, path, entry, epoch=None):
         """Authenticate, route, validate and dispatch one API request."""
         try:
             body = _read_body(environ)
@@ -322,6 +345,8 @@ class SimulatorApp(object):
                 key_name=key.name, pools=key.pools,
                 remote_addr=environ.get('REMOTE_ADDR', ''),
                 user_agent=environ.get('HTTP_USER_AGENT', ''))
+            if epoch is not None:
+                self._cut_by_failover(epoch, entry)
             try:
                 # The state's reading chose the status of a refusal.
                 result = self.state.perform(op.op_id, ctx, params)
@@ -332,6 +357,8 @@ class SimulatorApp(object):
             return 200, wire.scalars(result, self.state.reading), []
         except _Reply as e:
             return e.status, self._failure(e.message), e.headers
+        except DropConnection:
+            raise
         except Exception as e:  # noqa: B902 - any bug becomes a 500
             LOG.error('Unexpected error in %s %s: %s', method, path,
                       traceback.format_exc())
@@ -374,6 +401,22 @@ class SimulatorApp(object):
                                  error_body('Not found: %s' % e))
         except (TypeError, ValueError) as e:
             return json_response(start_response, 400, error_body(str(e)))
+
+    def _failover(self, data):
+        """``POST /_sim/failover`` {"from"|"to", "takeover_seconds"}."""
+        if not data or set(data) - {'from', 'to', 'takeover_seconds'} or (
+                'from' not in data and 'to' not in data):
+            raise ValueError('body must be {"from": "A" | "B"} or {"to": '
+                             '"A" | "B"}, optionally with '
+                             '"takeover_seconds": N')
+        takeover = data.get('takeover_seconds', 0)
+        if isinstance(takeover, bool) or not isinstance(
+                takeover, (int, float)) or not 0 <= takeover <= 3600:
+            raise ValueError('takeover_seconds must be 0 to 3600')
+        result = self.state.failover(failed=data.get('from'),
+                                     survivor=data.get('to'))
+        self._takeover_until = time.monotonic() + takeover
+        return result
 
     @staticmethod
     def _admin_body(body):
@@ -423,6 +466,17 @@ class SimulatorApp(object):
                                  '"DEGRADED" | "OFFLINE"}')
             self.state.set_pool_status(segments[1], data['status'])
             return {}
+        if route == ('POST', 'failover') and len(segments) == 1:
+            return self._failover(data)
+        if route == ('POST', 'failback') and len(segments) == 1:
+            if set(data) != {'controller'}:
+                raise ValueError('body must be {"controller": "A" | "B"}')
+            return self.state.failback(data['controller'])
+        if route == ('GET', 'controllers') and len(segments) == 1:
+            return {'owners': self.state.owners,
+                    'failed': self.state.failed_controllers,
+                    'serving_portals': self.state.serving_portals,
+                    'portal_groups': self.state.portal_groups()}
         if route == ('POST', 'license') and len(segments) == 1:
             self.state.set_license(**data)
             return {}

@@ -27,7 +27,7 @@ from tests.functional.simulator import base
 
 API = base.API
 READY_KEYS = {'url', 'token', 'admin_token', 'portal_group_id', 'pools',
-              'portals', 'variants', 'pid'}
+              'portals', 'portal_groups', 'variants', 'pid'}
 
 
 def _command():

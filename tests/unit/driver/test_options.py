@@ -33,7 +33,8 @@ CONF = cfg.CONF
 
 EXPECTED = (
     'ngxstorage_api_token', 'ngxstorage_pools', 'ngxstorage_portal_group',
-    'ngxstorage_iscsi_portals', 'ngxstorage_use_https',
+    'ngxstorage_iscsi_portals', 'ngxstorage_portals_by_owner',
+    'ngxstorage_use_https',
     'ngxstorage_verify_tls', 'ngxstorage_ca_bundle', 'ngxstorage_chap',
     'ngxstorage_api_timeout', 'ngxstorage_api_retries',
     'ngxstorage_api_pool_size', 'ngxstorage_license_warning_days',
