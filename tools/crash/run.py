@@ -42,6 +42,7 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -403,6 +404,45 @@ class Crash(object):
                 self.notes.append(n)
         return found, new
 
+    def audit(self, index):
+        """ngxstorage-cinder-audit (python -m) as a second checker.
+
+        Its violations are recorded like ours, kind ``audit:<kind>``.
+        Returns the number found, or None when the audit could not run.
+        """
+        if not self.args.audit:
+            return None
+        t0 = time.monotonic()
+        res = subprocess.run(
+            [sys.executable, '-m', 'cinder_ngxstorage.audit',
+             '--config-file', os.environ['CINDER_CONF'],
+             '--backend', self.args.backend, '--format', 'json'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, timeout=300)
+        self.counts['audits'] = self.counts.get('audits', 0) + 1
+        try:
+            report = json.loads(res.stdout)
+        except ValueError:
+            log('audit could not run (rc %d): %s'
+                % (res.returncode, res.stderr.strip()[-300:]))
+            self.counts['audit_errors'] = self.counts.get(
+                'audit_errors', 0) + 1
+            return None
+        found = [f for f in report.get('findings', []) if f['violation']]
+        for f in found:
+            key = ('audit:' + f['kind'],
+                   f.get('array_object') or f.get('cinder_object'))
+            if key not in self.violations:
+                self.violations[key] = {
+                    'kind': key[0], 'object': key[1], 'cycle': index,
+                    'detail': f.get('verdict') or json.dumps(f)[:300]}
+                log('VIOLATION (cycle %s, audit) %s %s: %s'
+                    % (index, key[0], key[1], self.violations[key]['detail']))
+        log('audit (cycle %s): %d finding(s), %d violation(s), %.1fs'
+            % (index, len(report.get('findings', [])), len(found),
+               time.monotonic() - t0))
+        return len(found)
+
     # -- the run -------------------------------------------------------------
     def run(self):
         t0 = time.monotonic()
@@ -421,6 +461,8 @@ class Crash(object):
             found, new = self.check(i)
             record['violations_now'] = len(found)
             record['new_violations'] = new
+            if self.args.audit_every and i % self.args.audit_every == 0:
+                record['audit_violations'] = self.audit(i)
             self.cycles.append(record)
         log('teardown through the API')
         moves = self.settle(final=True)
@@ -430,6 +472,7 @@ class Crash(object):
         self.procs.restart_volume()
         time.sleep(1)
         found, new = self.check('final', final=True)
+        self.audit('final')
         left_v = self.cinder.volumes()
         left_s = self.cinder.snapshots()
         for v in left_v:
@@ -504,6 +547,13 @@ def main(argv=None):
     p.add_argument('--array-restarts', action='store_true',
                    help='also SIGKILL and restart the simulator')
     p.add_argument('--array-share', type=float, default=0.3)
+    p.add_argument('--no-audit', dest='audit', action='store_false',
+                   help='do not run ngxstorage-cinder-audit as well')
+    p.add_argument('--audit-every', type=int, default=6,
+                   help='run the audit after every Nth cycle too (0: only '
+                        'at the end)')
+    p.add_argument('--backend', default='ngx',
+                   help='the backend section the audit reads')
     p.add_argument('--ops', type=lambda t: t.split(','), default=None,
                    help='kill only during these operations (comma list)')
     args = p.parse_args(argv)
