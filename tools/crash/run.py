@@ -235,9 +235,15 @@ class Crash(object):
                 break
             self.ordinary(1)
             op, kw = self.choose()
-        who = 'simulator' if (self.args.array_restarts and
-                              self.rng.random() < self.args.array_share) \
-            else 'cinder-volume'
+        draw = self.rng.random()
+        if self.args.failovers and draw < self.args.failover_share:
+            who = 'failover'
+        elif self.args.array_restarts and draw < (
+                self.args.failover_share * bool(self.args.failovers) +
+                self.args.array_share):
+            who = 'simulator'
+        else:
+            who = 'cinder-volume'
         mode = 'window' if self.rng.random() < self.args.window_share \
             else 'random'
         record = {'cycle': index, 'op': op, 'kill': who, 'mode': mode,
@@ -270,7 +276,24 @@ class Crash(object):
             time.sleep(self.rng.uniform(0, self.args.max_delay))
         self.counts[mode] += 1
         t0 = time.monotonic()
-        if who == 'simulator':
+        if who == 'failover':
+            ctl = self.sim.admin('GET', 'controllers')
+            failed = ctl.get('failed') or []
+            if failed:
+                moved = self.sim.admin('POST', 'failback',
+                                       {'controller': failed[0]})
+                record['failback'] = failed[0]
+            else:
+                moved = self.sim.admin('POST', 'failover', {'from': 'A'})
+                record['failover'] = 'A'
+            record['moved'] = moved
+            self.counts['failovers'] = self.counts.get('failovers', 0) + 1
+            if rule_id is not None:
+                try:
+                    self.sim.admin('DELETE', 'faults/%d' % rule_id)
+                except Exception:  # noqa: B902 gone already
+                    pass
+        elif who == 'simulator':
             self.procs.kill('simulator', 'KILL')
             self.counts['kills_array'] += 1
             token, took = self.procs.restart_simulator()
@@ -494,19 +517,23 @@ class Crash(object):
         kinds = {}
         for v in violations:
             kinds[v['kind']] = kinds.get(v['kind'], 0) + 1
-        kills = self.counts['kills_volume'] + self.counts['kills_array']
+        failovers = self.counts.get('failovers', 0)
+        kills = self.counts['kills_volume'] + self.counts['kills_array'] \
+            + failovers
         # A totals line like Tempest's (tools/run-tests.sh sums them): a
         # kill cycle (and the final check) passes when it finds no new
         # violation; each distinct violation is a failure.
         bad_cycles = {v['cycle'] for v in violations}
         checks = len(self.cycles) + 1
         summary = ('crash: %d passed, %d failed, 0 skipped '
-                   '(seed %s, %d kills: %d cinder-volume, %d array; '
+                   '(seed %s, %d kills: %d cinder-volume, %d array%s; '
                    '%d in the window, %d at random; %d operations; '
                    '%d violations%s; %ds)'
                    % (checks - len(bad_cycles), len(violations),
                       self.args.seed, kills, self.counts['kills_volume'],
-                      self.counts['kills_array'], self.counts['window'],
+                      self.counts['kills_array'],
+                      ', %d failover/failback' % failovers if failovers
+                      else '', self.counts['window'],
                       self.counts['random'], self.counts['ops'],
                       len(violations),
                       (' (%s)' % ', '.join('%s %d' % kv for kv in
@@ -547,6 +574,10 @@ def main(argv=None):
     p.add_argument('--array-restarts', action='store_true',
                    help='also SIGKILL and restart the simulator')
     p.add_argument('--array-share', type=float, default=0.3)
+    p.add_argument('--failovers', action='store_true',
+                   help='also fail the simulator\'s controller A over to '
+                        'B and back (a stack with STACK_SIM_CONTROLLERS=2)')
+    p.add_argument('--failover-share', type=float, default=0.2)
     p.add_argument('--no-audit', dest='audit', action='store_false',
                    help='do not run ngxstorage-cinder-audit as well')
     p.add_argument('--audit-every', type=int, default=6,
