@@ -29,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -154,22 +155,36 @@ class Bench:
         self.pool = pools[0]
         self.driver = ngx_driver.NGXStorageISCSIDriver(
             configuration=conf, host='cinder@ngx')
+        self.driver.db = common.InitiatorData()  # Cinder's database.
         self._hosts = 0
         self._request_seconds = 0.0
         self.setup = self.measure(self._setup)
         self._time_requests()
 
     def _time_requests(self):
-        """Add up the time spent inside the client's HTTP requests."""
+        """Add up the time during which a client HTTP request is open.
+
+        Requests made at once overlap: the time counted is that of their
+        union, so the rest is still the driver's own time.
+        """
         client = self.driver.client
         send = client._request
+        lock = threading.Lock()
+        open_since = [0, 0.0]  # requests open, since when
 
         def timed(*args, **kwargs):
-            start = time.perf_counter()
+            with lock:
+                if not open_since[0]:
+                    open_since[1] = time.perf_counter()
+                open_since[0] += 1
             try:
                 return send(*args, **kwargs)
             finally:
-                self._request_seconds += time.perf_counter() - start
+                with lock:
+                    open_since[0] -= 1
+                    if not open_since[0]:
+                        self._request_seconds += (time.perf_counter()
+                                                  - open_since[1])
         client._request = timed
 
     def _setup(self):

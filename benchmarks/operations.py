@@ -43,6 +43,14 @@ class Operation:
     # situations worth knowing).
     core: bool = True
     requires: str = ''  # driver attribute the operation needs
+    # Round trips on the operation's critical path when some of its calls
+    # are made at once (None: every call is one, in series).
+    round_trips: typing.Optional[int] = None
+
+    @property
+    def depth(self):
+        """Round trips the operation waits for (its dependency depth)."""
+        return self.round_trips or self.expected
 
 
 def _create_volume(bench):
@@ -227,8 +235,10 @@ OPERATIONS = (
         'PATCH /auth_group/iqn (initiator), PATCH /auth_group/chap, '
         'POST /target/iscsi with the LUN (answers its lun_number). The '
         'answer lacks the target IQN, which is <iqn_name>:<name>. '
-        'Without CHAP: 3.',
+        'Without CHAP: 3. Only the group comes first: the other three '
+        'need its id alone and are made at once, so 2 round trips.',
         _attach_new_host,
+        round_trips=2,
         note='The first new host of each controller a service sees costs '
         '5: the driver reads that target back (GET /iscsi_target/{id}) '
         'to confirm how the array forms target IQNs before relying on '
@@ -287,8 +297,10 @@ OPERATIONS = (
         '(the array finds no object by name), GET /auth_group/{id} '
         '(initiators and CHAP secret), GET /iscsi_target/, '
         'GET /iscsi_target/{id} per target of the host, and the Add LUN. '
-        'Once per host and service.',
+        'Once per host and service. The two listings are read at once, '
+        'then the details: 4 round trips.',
         _attach_host_new_to_service, core=False, listing=True,
+        round_trips=4,
         note='Creating first costs one call (the 409) for hosts the '
         'array knows, and saves two listings for truly new hosts, the '
         'common case.'),

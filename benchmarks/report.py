@@ -218,7 +218,7 @@ def _facts(doc):
         facts.append(
             '%d attaches (%d hosts x %d volumes) at %d ms from %d '
             'threads: %.2fx the serial throughput (ideal %.1fx: the '
-            'per-host lock serialises %d calls per host).' % (
+            'per-host lock serialises %d round trips per host).' % (
                 conc['hosts'] * conc['volumes_per_host'], conc['hosts'],
                 conc['volumes_per_host'], conc['latency_ms'],
                 conc['workers'], conc['speedup'], conc['ideal_speedup'],

@@ -92,21 +92,23 @@ def preload(state, luns, hosts):
         state.snapshot_create(ctx, {'name': 'preloaded',
                                     'volume_id': vol_id})
     owner = state.owners[0]
+    # Host objects of another deployment sharing the array.
+    names = naming.HostNames('preload', state.portal_group_id)
     for index in range(hosts):
         host = preload_host_name(index)
         group_id = state.auth_group_create(ctx, {
-            'name': naming.auth_group_name(host), 'owner': owner})['id']
+            'name': names.auth_group_name(host), 'owner': owner})['id']
         state.auth_group_iqn_add(ctx, {
             'id': group_id, 'iqn': 'iqn.2004-10.org.example:%s' % host,
             'iqn_alias': host, 'owner': owner})
         state.auth_group_chap_set(ctx, {
-            'id': group_id, 'username': naming.chap_username(host),
+            'id': group_id, 'username': names.chap_username(host),
             'password': 'preloadsecret%03d' % (index % 1000),
             'owner': owner})
         mapped = [vol_ids[(index * LUNS_PER_HOST + k) % len(vol_ids)]
                   for k in range(LUNS_PER_HOST)] if vol_ids else []
         state.iscsi_target_create(ctx, {
-            'name': naming.target_name(host, owner, 0),
+            'name': names.target_name(host, owner, 0),
             'auth_group_id': group_id,
             'portal_group_id': state.portal_group_id, 'owner': owner,
             'lun_ids': sorted(set(mapped))})

@@ -20,8 +20,10 @@ whose snapshots have clones. Those deletions must succeed for Cinder while
 the array objects stay until their last dependent is gone.
 
 The driver records each such object as a *marker*: a snapshot of one
-internal, never exported LUN named ``cinder-deferred-delete`` (the
-*registry*), called ``snap-<snap_id>`` or ``lun-<vol_id>``. Markers are
+internal, never exported LUN of the backend, the *registry*
+(``cinder-dd-<namespace>-<digest of the backend name>``, see
+:func:`naming.registry_lun_name`; ``cinder-deferred-delete`` before
+namespaces), called ``snap-<snap_id>`` or ``lun-<vol_id>``. Markers are
 visible to any administrator on the array and to every cinder-volume
 service. Garbage collection tries to delete each recorded object (a 404
 means someone did it already) and drops the marker when the object is gone;
@@ -76,9 +78,14 @@ def registry_unusable(err):
 class DeferredDeletions:
     """The registry of objects that wait for their dependents to go."""
 
-    def __init__(self, client, registry_pool):
+    def __init__(self, client, registry_pool,
+                 registry_name=naming.DEFERRED_REGISTRY_LUN):
         self.client = client
         self.registry_pool = registry_pool
+        # One registry per backend of a deployment (see
+        # naming.registry_lun_name): in the backend's first pool, which its
+        # key can reach, and never another deployment's or backend's.
+        self.registry_name = registry_name
         self._registry_id = None
 
     def registry_id(self):
@@ -90,14 +97,14 @@ class DeferredDeletions:
                 raise RegistryUnavailable(
                     'the deferred-deletion registry LUN %s cannot be '
                     'created or found in pool %s: %s'
-                    % (naming.DEFERRED_REGISTRY_LUN, self.registry_pool,
+                    % (self.registry_name, self.registry_pool,
                        err)) from err
         return self._registry_id
 
     def _find_or_create_registry(self):
         try:
             vol_id = records.created_lun_id(self.client.create_lun(
-                self.registry_pool, naming.DEFERRED_REGISTRY_LUN, 1,
+                self.registry_pool, self.registry_name, 1,
                 sing='M', thin_provision='on'))
             LOG.info('Created the deferred-deletion registry LUN %s.',
                      vol_id)
@@ -109,12 +116,12 @@ class DeferredDeletions:
         # answer was lost or lacked the id): the array has no lookup by
         # name, so this is one listing per service start.
         lun = records.LunList.from_answer(self.client.list_luns()).by_name(
-            naming.DEFERRED_REGISTRY_LUN)
+            self.registry_name)
         if lun is not None:
             return lun.id
         raise ngx_exc.NGXStorageError(
             message='the registry LUN %s could not be created or found'
-            % naming.DEFERRED_REGISTRY_LUN,
+            % self.registry_name,
             method='POST', path='/api/v2/lun/', status=409)
 
     def _add_marker(self, marker):

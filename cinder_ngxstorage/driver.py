@@ -73,6 +73,12 @@ CLONE_INTERNAL_PREFIX = 'ngxstorage:clone:internal:'
 # Deferred deletions are also collected with the statistics, at most once
 # per interval and at most COLLECT_LIMIT deletions per run (bounded work).
 COLLECT_INTERVAL = 600.0
+
+# Where the deployment's generated namespace is kept in Cinder's
+# driver_initiator_data: one row per database, whatever the array.
+NAMESPACE_STORE = 'ngxstorage'
+NAMESPACE_ROW = 'deployment'
+NAMESPACE_KEY = 'namespace'
 COLLECT_LIMIT = 20
 
 # Endpoints whose permission the driver checks at start-up. Reads are
@@ -109,9 +115,12 @@ _PERMISSION_PROBES = (
     ('iscsi_target.delete', lambda c: c.delete_target('x')),
     ('auth_group.create', lambda c: c.create_auth_group('', '')),
     ('auth_group.iqn_add', lambda c: c.add_auth_group_iqn('x', '', '', '')),
+    ('auth_group.iqn_delete', lambda c: c.delete_auth_group_iqn('x')),
     ('auth_group.chap_set',
      lambda c: c.set_auth_group_chap('x', '', '', '')),
     ('auth_group.delete', lambda c: c.delete_auth_group('x')),
+    # Taking over a group driver 1.1 made (the upgrade path).
+    ('auth_group.rename', lambda c: c.rename_auth_group('x', '', '')),
 )
 
 
@@ -166,8 +175,13 @@ def array_errors(action):
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg) from err
     except ngx_exc.NGXStorageError as err:
-        msg = _('NGXStorage: failed to %(action)s: %(err)s %(hint)s') % {
-            'action': action, 'err': err, 'hint': _hint(err)}
+        # aftermath: what became of the changes of a failed attach
+        # (exports.HostExports.attach).
+        msg = _('NGXStorage: failed to %(action)s: %(err)s %(hint)s '
+                '%(aftermath)s') % {
+            'action': action, 'err': err, 'hint': _hint(err),
+            'aftermath': getattr(err, 'aftermath', '')}
+        msg = ' '.join(msg.split())
         LOG.error(msg)
         raise exception.VolumeBackendAPIException(data=msg.strip()) from err
 
@@ -230,7 +244,9 @@ def _host_locked(func):
     def wrapper(self, volume, connector, *args, **kwargs):
         if not connector or not connector.get('host'):
             return func(self, volume, connector, *args, **kwargs)
-        key = exports.host_lock_key(host=connector['host'])
+        if self.exports is None:
+            return func(self, volume, connector, *args, **kwargs)
+        key = self.exports.names.lock_key(connector['host'])
         locked = coordination.synchronized('ngxstorage-host-' + key)
         return locked(func)(self, volume, connector, *args, **kwargs)
     return wrapper
@@ -351,6 +367,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if not conf.ngxstorage_pools:
             problems.append(_('ngxstorage_pools is empty: list the array '
                               'pools this backend serves.'))
+        namespace = conf.safe_get('ngxstorage_namespace')
+        if namespace and not naming.valid_namespace(namespace):
+            problems.append(_('ngxstorage_namespace %s is not 1-8 '
+                              'lower-case letters or digits: fix it.')
+                            % namespace)
+        elif not namespace and self.db is None:
+            problems.append(_('ngxstorage_namespace is not set and there '
+                              'is no Cinder database to keep the '
+                              'deployment\'s generated namespace in: set '
+                              'ngxstorage_namespace (the same in every '
+                              'service of this deployment).'))
         if not conf.ngxstorage_portal_group:
             problems.append(_('ngxstorage_portal_group is not set: name '
                               'the portal group that serves iSCSI.'))
@@ -444,13 +471,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         problems += self._check_permissions()
         if problems:
             self._raise_setup_problems(problems)
+        namespace = self._namespace()
         self.exports = exports.HostExports(
             self.client, self.portal_group_id,
             bool(options.effective(conf, 'use_chap_auth')),
             self.maxlun, self.pool_owners[conf.ngxstorage_pools[0]],
-            secrets=self._chap_secrets())
+            secrets=self._chap_secrets(),
+            names=naming.HostNames(namespace, self.portal_group_id),
+            knows_luns=self._knows_luns)
         self.deferred = deferred.DeferredDeletions(
-            self.client, conf.ngxstorage_pools[0])
+            self.client, conf.ngxstorage_pools[0],
+            naming.registry_lun_name(namespace, self.backend_name))
         if self.startup_housekeeping:
             # Best effort: a registry that cannot be made (full first
             # pool, a key that may not create it there, a 5xx) never stops
@@ -460,9 +491,52 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self._collect_leftovers()
             self._unmap_unattached()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
-                 '%(portals)s, maxlun %(maxlun)s.',
+                 '%(portals)s, maxlun %(maxlun)s, namespace %(ns)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
-                  'maxlun': self.maxlun})
+                  'maxlun': self.maxlun, 'ns': namespace})
+
+    def _namespace(self):
+        """This deployment's namespace of host objects on the array.
+
+        ngxstorage_namespace, else the id kept in Cinder's
+        driver_initiator_data: the first service to start generates it
+        and the database keeps the first one written, so every service
+        and backend of the deployment agrees on it, and another
+        deployment (another database) has its own.
+        """
+        conf = self.configuration
+        if conf.safe_get('ngxstorage_namespace'):
+            return conf.ngxstorage_namespace
+        utils = volume_utils_driver.VolumeDriverUtils(NAMESPACE_STORE,
+                                                      self.db)
+        try:
+            for attempt in (1, 2):
+                for item in utils.get_driver_initiator_data(
+                        NAMESPACE_ROW) or ():
+                    if (item['key'] == NAMESPACE_KEY
+                            and naming.valid_namespace(item['value'])):
+                        return item['value']
+                if attempt == 1:
+                    utils.insert_driver_initiator_data(
+                        NAMESPACE_ROW, NAMESPACE_KEY,
+                        naming.new_namespace())
+        except Exception as err:
+            self._raise_setup_problems([
+                _('the deployment\'s namespace could not be read from or '
+                  'kept in Cinder\'s database (%s): check the database, '
+                  'or set ngxstorage_namespace.') % type(err).__name__])
+        self._raise_setup_problems([
+            _('Cinder\'s database did not keep the deployment\'s '
+              'namespace: set ngxstorage_namespace.')])
+
+    def _knows_luns(self, vol_ids):
+        """Whether every vol_id is a volume in Cinder's database."""
+        try:
+            return all(manage.cinder_volumes_with(v) for v in vol_ids)
+        except Exception as err:
+            LOG.warning('Could not read Cinder\'s volumes (%s).',
+                        type(err).__name__)
+            return False
 
     def _chap_secrets(self):
         """The backend's store of CHAP secrets, or None without a database.
@@ -928,7 +1002,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         """Remove vol_id from every target; True if it was mapped."""
         found = self.exports.targets_with_lun(vol_id)
         for target, group_id in found:
-            key = exports.host_lock_key(target_name=target.name)
+            key = self.exports.names.lock_key_of(target.name)
 
             @coordination.synchronized('ngxstorage-host-' + key)
             def unmap():
@@ -1227,6 +1301,51 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             props['auth_password'] = entry.chap[1]
         return {'driver_volume_type': 'iscsi', 'data': props}
 
+    def _initiator_in_use_for(self, host):
+        """Who logs in from host: f(iqn) -> True, False or None.
+
+        Whether a live attachment of this backend on host logs in with
+        iqn (Cinder's attachments and their connectors); None when
+        Cinder's database cannot tell.
+        """
+        def in_use(iqn):
+            live = self._live_attachments_of_backend(host)
+            if live is None:
+                return None
+            used = [(a.connector or {}).get('initiator') for a in live]
+            if iqn in used:
+                return True
+            # An attachment that does not record its initiator (older
+            # attach flows) may use any: not known.
+            return None if None in used else False
+        return in_use
+
+    def _live_attachments_of_backend(self, host):
+        """Live attachments on host of this backend's volumes.
+
+        Attached or attaching, from Cinder's database; None without one.
+        """
+        if self.db is None:
+            return None
+        try:
+            found = objects.VolumeAttachmentList.get_all_by_host(
+                cinder_context.get_admin_context(), host)
+        except Exception as err:
+            LOG.warning('Could not read Cinder\'s attachments on host '
+                        '%(host)s (%(err)s).', {'host': host, 'err': err})
+            return None
+        backend = volume_utils.extract_host(self.host, 'backend')
+        live = []
+        for att in found:
+            if att.attach_status not in ('attached', 'attaching'):
+                continue
+            volume = att.volume if att.obj_attr_is_set('volume') else None
+            if volume is not None and volume.host and volume_utils.\
+                    extract_host(volume.host, 'backend') != backend:
+                continue
+            live.append(att)
+        return live
+
     @_host_locked
     def initialize_connection(self, volume, connector):
         """Map the LUN for the connector's host; return iSCSI properties."""
@@ -1235,8 +1354,12 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         with array_errors(_('attach volume %(id)s to host %(host)s')
                           % {'id': volume.id, 'host': host}):
             vol_id = self._require_lun(volume)
+            # A failed attach undoes its changes, but leaves the LUN
+            # mapped when another live attachment of the host uses it.
             entry, target, lun = self._attach_on_owner(
-                host, connector['initiator'], vol_id, self._pool_of(volume))
+                host, connector['initiator'], vol_id, self._pool_of(volume),
+                keep_lun=_live_attachments_on_host(volume, host) > 0,
+                initiator_in_use=self._initiator_in_use_for(host))
         info = self._connection_info(
             entry, target, lun, volume_id=volume.id,
             discard=bool(self.configuration.safe_get(
@@ -1331,7 +1454,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         if connector and connector.get('host'):
             owner = self.pool_owners.get(self._pool_of(snapshot.volume))
             _run_host_locked(
-                exports.host_lock_key(host=connector['host']),
+                self.exports.names.lock_key(connector['host']),
                 lambda: self.exports.detach(connector['host'], vol_id,
                                             owner))
             if self.exports.targets_with_lun(vol_id):
@@ -1360,9 +1483,10 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             pool = self._pool_of(snapshot.volume)
             try:
                 entry, target, lun = _run_host_locked(
-                    exports.host_lock_key(host=host),
+                    self.exports.names.lock_key(host),
                     lambda: self._attach_on_owner(
-                        host, connector['initiator'], vol_id, pool))
+                        host, connector['initiator'], vol_id, pool,
+                        initiator_in_use=self._initiator_in_use_for(host)))
             except ngx_exc.NGXStorageError:
                 with excutils.save_and_reraise_exception():
                     self._cleanup(self.client.delete_lun, vol_id)
@@ -1611,16 +1735,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self._set_pool_owners(records.PoolStatusList.from_answer(
             self.client.get_pool_status()))
 
-    def _attach_on_owner(self, host, initiator, vol_id, pool):
-        """exports.attach on the pool's controller.
+    def _attach_on_owner(self, host, initiator, vol_id, pool, **kwargs):
+        """exports.attach on the pool's controller (kwargs: attach's).
 
         A refusal for the controller (the pool or a target changed owner
         since the last stats period: a failover) reads the owners again
-        and retries once.
+        and retries once (the failed try has undone its changes).
         """
         owner = self.pool_owners.get(pool, '1')
         try:
-            return self.exports.attach(host, initiator, vol_id, owner)
+            return self.exports.attach(host, initiator, vol_id, owner,
+                                       **kwargs)
         except refusals.REFUSED as err:
             if refusals.classify(err) != refusals.OWNER:
                 raise
@@ -1630,7 +1755,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         self._refresh_pool_owners()
         self.exports.forget(host)
         return self.exports.attach(host, initiator, vol_id,
-                                   self.pool_owners.get(pool, '1'))
+                                   self.pool_owners.get(pool, '1'), **kwargs)
 
     def _periodic_housekeeping(self):
         """Work done once a stats period while the array answers.
@@ -1703,9 +1828,16 @@ def _is_wildcard(portal):
         return False
 
 
-def _other_attachments_on_host(volume, host):
-    """Whether another live attachment of volume uses the same host."""
+def _live_attachments_on_host(volume, host):
+    """How many attachments of volume are attached on host."""
     attachments = volume.volume_attachment or ()
-    same_host = [a for a in attachments
-                 if a.attached_host == host and a.attach_status == 'attached']
-    return len(same_host) > 1
+    return len([a for a in attachments
+                if a.attached_host == host and a.attach_status == 'attached'])
+
+
+def _other_attachments_on_host(volume, host):
+    """Whether another live attachment of volume uses the same host.
+
+    For a detach: the attachment being detached is still attached.
+    """
+    return _live_attachments_on_host(volume, host) > 1

@@ -30,6 +30,13 @@ and why:
   snapshots the driver takes to clone a volume (``ci-``);
 * a LUN in a pool this backend does not serve, or in another pool than
   the one of the host given to Cinder.
+
+The manageable listings also mark unsafe a LUN or snapshot named by a
+Cinder driver (``cv-``/``cs-`` and a UUID) that is no volume or snapshot
+of this deployment's database, deleted ones included: another OpenStack
+deployment sharing the array may use it (UUIDs do not collide, so one of
+ours is always in our database). A registry LUN of any deployment or
+backend is never offered either.
 """
 
 import math
@@ -69,6 +76,11 @@ REASON_EXPORTED = _('Exported to target(s) %s: unmap it on the array '
 REASON_SNAPSHOT_EXPORT = _('Temporary clone of the Cinder driver (a '
                            'snapshot attached for a backup); removed when '
                            'the snapshot is detached.')
+REASON_OTHER_DEPLOYMENT = _('Named by a Cinder driver but not an object of '
+                            'this Cinder deployment (its database does not '
+                            'know %s): it may belong to another OpenStack '
+                            'deployment sharing the array. Manage it by '
+                            'name only if you know nothing else uses it.')
 REASON_NO_SIZE = _('The array reports no readable size for it (vol_size), '
                    'so Cinder cannot size the volume; check the LUN on the '
                    'array.')
@@ -153,6 +165,29 @@ def cinder_snapshots_with(snap_id):
     return [snapshot.id for snapshot in found]
 
 
+def known_to_cinder(name):
+    """Whether a cv-/cs- name is a volume/snapshot in Cinder's database.
+
+    Deleted rows count (an unmanaged or migrated volume keeps its name);
+    True for other names. A database failure reads as unknown.
+    """
+    decoded = naming.decode_name(name or '')
+    if decoded is None or decoded[0] not in (naming.VOLUME_PREFIX,
+                                             naming.SNAPSHOT_PREFIX):
+        return True
+    prefix, obj_id = decoded
+    ctx = cinder_context.get_admin_context(read_deleted='yes')
+    try:
+        if prefix == naming.VOLUME_PREFIX:
+            return bool(objects.VolumeList.get_all(
+                ctx, filters={'id': obj_id}))
+        return bool(objects.SnapshotList.get_all(ctx, {'id': obj_id}))
+    except Exception as err:
+        LOG.warning('Could not look %(name)s up in Cinder\'s database '
+                    '(%(err)s).', {'name': name, 'err': type(err).__name__})
+        return False
+
+
 class Manageable:
     """Finds, checks and lists the objects Cinder may manage."""
 
@@ -200,7 +235,7 @@ class Manageable:
 
     def lun_problem(self, detail, pending_luns):
         """Why a LUN (a :class:`records.Lun`) must not be managed, or None."""
-        if detail.name == naming.DEFERRED_REGISTRY_LUN:
+        if naming.is_registry_name(detail.name):
             return REASON_REGISTRY
         if detail.id in pending_luns:
             return REASON_DEFERRED
@@ -290,6 +325,8 @@ class Manageable:
             cinder_id = by_provider.get(detail.id) or by_name.get(name)
             reason = (REASON_MANAGED if cinder_id
                       else self.lun_problem(detail, pending_luns))
+            if reason is None and not known_to_cinder(name):
+                reason = REASON_OTHER_DEPLOYMENT % name
             entries.append({
                 'reference': {'source-name': name},
                 'size': size_gib(detail.size),
@@ -355,12 +392,14 @@ class Manageable:
             cinder_id = by_provider.get(item.id) or by_name.get(name)
             if cinder_id:
                 reason = REASON_MANAGED
-            elif lun.name == naming.DEFERRED_REGISTRY_LUN:
+            elif naming.is_registry_name(lun.name):
                 reason = REASON_MARKER
             elif name.startswith(naming.CLONE_SNAPSHOT_PREFIX):
                 reason = REASON_CLONE_SOURCE
             elif item.id in pending_snaps:
                 reason = REASON_DEFERRED
+            elif not known_to_cinder(name):
+                reason = REASON_OTHER_DEPLOYMENT % name
             else:
                 reason = None
             info = {'snap_id': item.id,

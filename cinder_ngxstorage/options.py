@@ -49,6 +49,18 @@ NGXSTORAGE_OPTS = [
                help='Name or id of the array portal group whose portals '
                     'serve iSCSI for this backend. Every target the '
                     'driver creates is bound to it.'),
+    cfg.StrOpt('ngxstorage_namespace',
+               help='Namespace (1-8 lower-case letters or digits) of this '
+                    'Cinder deployment\'s host objects (auth groups, '
+                    'targets, CHAP user names) on the array, so that '
+                    'several OpenStack deployments can share one array. '
+                    'Unset (the default), a random id is generated once '
+                    'and kept in Cinder\'s database, so every service of '
+                    'the deployment uses the same one. Set it for '
+                    'readable names; then set the same value in every '
+                    'backend and service of the deployment and a '
+                    'different one in every other deployment. Changing '
+                    'it later orphans the host objects made so far.'),
     cfg.ListOpt('ngxstorage_iscsi_portals',
                 default=[],
                 help='iSCSI portals (IP or IP:PORT) to hand to hosts '

@@ -35,6 +35,7 @@ import os
 import uuid
 
 from cinder import coordination
+from cinder import exception
 from cinder import objects
 from cinder.tests.unit import fake_snapshot
 from cinder.tests.unit import fake_volume
@@ -153,6 +154,34 @@ def connector(host='compute-1', initiator=None, multipath=True,
             'multipath': multipath}
     conn.update(extra)
     return conn
+
+
+class InitiatorData(object):
+    """The part of Cinder's database driver_initiator_data uses.
+
+    One instance is the database of one deployment: give it as ``db`` to
+    every driver of that deployment (the CHAP secrets, the generated
+    namespace); another instance is another deployment.
+    """
+
+    def __init__(self):
+        self.rows = {}
+
+    def driver_initiator_data_get(self, context, initiator, namespace):
+        return [{'key': key, 'value': value}
+                for (i, n, key), value in self.rows.items()
+                if (i, n) == (initiator, namespace)]
+
+    def driver_initiator_data_insert_by_key(self, context, initiator,
+                                            namespace, key, value):
+        if (initiator, namespace, key) in self.rows:
+            raise exception.DriverInitiatorDataExists(
+                initiator=initiator, namespace=namespace, key=key)
+        self.rows[(initiator, namespace, key)] = value
+
+    def namespace(self):
+        """The deployment namespace a driver generated here, or None."""
+        return self.rows.get(('deployment', 'ngxstorage', 'namespace'))
 
 
 class Coordination(fixtures.Fixture):

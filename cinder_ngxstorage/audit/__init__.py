@@ -48,10 +48,13 @@ def audit_backend(backend, fix=False, delete_unknown_luns=False):
     report = Report(backend.name, backend.service_host, backend.pools)
     cinder = backend_mod.read_database(backend)
     try:
-        array = scan.ArrayView.read(backend.client, backend.pools[0])
+        array = scan.ArrayView.read(
+            backend.client, backend.pools[0],
+            backend.driver.deferred.registry_name)
     except ngx_exc.NGXStorageError as err:
         raise AuditError('cannot read the array: %s' % err) from err
-    scan.compare(array, cinder, backend.pools, report)
+    scan.compare(array, cinder, backend.pools, report,
+                 backend.driver.exports.names)
     if fix:
         fix_mod.Fixer(backend.driver, delete_unknown_luns).apply(report)
     return report

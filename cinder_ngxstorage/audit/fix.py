@@ -98,7 +98,7 @@ class Fixer:
     def _unmap_everywhere(self, vol_id):
         for target, group_id in self.exports.targets_with_lun(vol_id):
             ngx_driver._run_host_locked(
-                exports.host_lock_key(target_name=target.name),
+                self.exports.names.lock_key_of(target.name),
                 lambda: self.exports.force_unmap(target, group_id, vol_id))
 
     def _delete_lun(self, finding):
@@ -161,7 +161,7 @@ class Fixer:
                                      target.group_id, ids['vol_id'])
             return rpt.DONE
         return ngx_driver._run_host_locked(
-            exports.host_lock_key(target_name=ids['target_name']), unmap)
+            self.exports.names.lock_key_of(ids['target_name']), unmap)
 
     def _delete_target(self, finding):
         ids = finding.ids
@@ -178,7 +178,7 @@ class Fixer:
                 self._delete_group_if_unbound(target.group_id)
             return rpt.DONE
         return ngx_driver._run_host_locked(
-            exports.host_lock_key(target_name=ids['target_name']), delete)
+            self.exports.names.lock_key_of(ids['target_name']), delete)
 
     def _delete_group_if_unbound(self, group_id):
         bound = {t.group_id for t in records.TargetDetailList.from_answer(
@@ -195,5 +195,5 @@ class Fixer:
 
     def _delete_group(self, finding):
         return ngx_driver._run_host_locked(
-            exports.host_lock_key(group_name=finding.ids['group_name']),
+            self.exports.names.lock_key_of(finding.ids['group_name']),
             lambda: self._delete_group_if_unbound(finding.ids['group_id']))

@@ -39,15 +39,17 @@ _NO_OBJECT_EXPECTED = frozenset((
 _DETACHED = 'detached'
 
 
-def is_ours(kind, name):
+def is_ours(names, kind, name):
     """Whether a host object (kind 'target' or 'group') is this deployment's.
 
-    The one place the audit decides it: host objects carry no backend,
-    they serve every backend of the deployment on this array.
+    The one place the audit decides it, from the deployment's names
+    (:class:`naming.HostNames`): host objects carry no backend, they
+    serve every backend of the deployment on this array. Objects of
+    driver 1.1 (legacy names) cannot be proven ours and are left alone.
     """
     if kind == 'target':
-        return naming.is_target_name(name)
-    return naming.is_auth_group_name(name)
+        return names.owns_target(name)
+    return names.owns_auth_group(name)
 
 
 @dataclasses.dataclass
@@ -62,7 +64,7 @@ class ArrayView:
     markers: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def read(cls, client, registry_pool):
+    def read(cls, client, registry_pool, registry_name):
         """One listing of each kind; the registry is found, not made."""
         luns = records.LunList.from_answer(client.list_luns())
         snapshots = records.SnapshotList.from_answer(
@@ -71,12 +73,12 @@ class ArrayView:
             client.list_targets_detail())
         groups = records.AuthGroupList.from_answer(client.list_auth_groups())
         view = cls(luns, snapshots, targets, groups)
-        registry = luns.find(naming.DEFERRED_REGISTRY_LUN, registry_pool)
+        registry = luns.find(registry_name, registry_pool)
         if registry is not None:
             view.registry_id = registry.id
             view.markers = {
                 s.name: s.id for s in snapshots
-                if s.lun_name == naming.DEFERRED_REGISTRY_LUN
+                if s.lun_name == registry_name
                 and s.pool == registry_pool}
         return view
 
@@ -163,15 +165,19 @@ def _attachment_host(att):
     return att.attached_host
 
 
-def compare(array, cinder, pools, report):
-    """Add to report every mismatch between array and cinder for pools."""
-    _Comparison(array, cinder, tuple(pools), report).run()
+def compare(array, cinder, pools, report, names):
+    """Add to report every mismatch between array and cinder for pools.
+
+    names: the deployment's :class:`naming.HostNames`.
+    """
+    _Comparison(array, cinder, tuple(pools), report, names).run()
     return report
 
 
 class _Comparison:
 
-    def __init__(self, array, cinder, pools, report):
+    def __init__(self, array, cinder, pools, report, names):
+        self.names = names
         self.array = array
         self.cinder = cinder
         self.pools = pools
@@ -347,7 +353,7 @@ class _Comparison:
     def _snapshots(self):
         for snap in self.array.snapshots:
             if (snap.pool not in self.pools or snap.id in self.deferred_snaps
-                    or snap.lun_name == naming.DEFERRED_REGISTRY_LUN):
+                    or naming.is_registry_name(snap.lun_name)):
                 continue
             decoded = naming.decode_name(snap.name or '')
             if decoded is None:
@@ -407,7 +413,7 @@ class _Comparison:
 
     def _mappings(self):
         for target in self.array.targets:
-            if not is_ours('target', target.name):
+            if not is_ours(self.names, 'target', target.name):
                 continue
             for vol_id in sorted(target.luns):
                 lun = self.lun_by_id.get(vol_id)
@@ -420,8 +426,8 @@ class _Comparison:
                     continue
                 hosts = {a.host for a in self.attachments.get(vol.id, ())
                          if a.host}
-                if any(naming.target_index(h, target.owner, target.name)
-                       is not None for h in hosts):
+                if any(self.names.is_target_of(h, target.name)
+                       for h in hosts):
                     continue
                 self.add(rpt.MAPPING_WITHOUT_ATTACHMENT,
                          'target %s: LUN %s (%s)' % (target.name, lun.name,
@@ -436,7 +442,7 @@ class _Comparison:
         bound = set()
         for target in self.array.targets:
             bound.add(target.group_id)
-            if target.luns or not is_ours('target', target.name):
+            if target.luns or not is_ours(self.names, 'target', target.name):
                 continue
             self.add(rpt.EMPTY_TARGET,
                      'target %s (%s)' % (target.name, target.id), '-',
@@ -444,7 +450,8 @@ class _Comparison:
                      {'target_id': target.id, 'target_name': target.name,
                       'group_id': target.group_id})
         for group in self.array.groups:
-            if group.id in bound or not is_ours('group', group.name):
+            if group.id in bound or not is_ours(self.names, 'group',
+                                                group.name):
                 continue
             self.add(rpt.UNBOUND_AUTH_GROUP,
                      'auth group %s (%s)' % (group.name, group.id), '-',

@@ -15,6 +15,7 @@
 from cinder import objects
 
 from cinder_ngxstorage.simulator import state as st
+from tests import common
 from tests.dataplane import base
 from tests.dataplane import initiator
 
@@ -133,3 +134,34 @@ class AccessTest(base.DataPlaneTestCase):
         self.assertEqual([], exporter.sessions(tid))
         session.kill()
         self.assert_refused(data, iqn)
+
+
+class TwoCloudsAccessTest(base.DataPlaneTestCase):
+    """Two deployments with a host of the same name: no cross logins."""
+
+    def test_each_cloud_reaches_only_its_own_luns(self):
+        cloud_b = self.make_driver(deployment_db=common.InitiatorData())
+        vol_a = self.create_volume()
+        vol_b = self.volume()
+        vol_b.update(cloud_b.create_volume(vol_b) or {})
+        iqn_a = 'iqn.1993-08.org.debian:01:cloud-a-host'
+        iqn_b = 'iqn.1993-08.org.debian:01:cloud-b-host'
+        data_a, _iqn = self.attach(vol_a, 'compute-1', iqn_a)
+        data_b = cloud_b.initialize_connection(
+            vol_b, self.connector(host='compute-1', initiator=iqn_b))['data']
+        self.assertNotEqual(data_a['target_iqn'], data_b['target_iqn'])
+        self.io(data_a, iqn_a, 'write -P 0xa1 0 1M')
+        self.io(data_b, iqn_b, 'write -P 0xb2 0 1M')
+        # The other cloud's initiator is refused, with the other cloud's
+        # credentials (the target's ACL) or with its own (CHAP).
+        self.assert_refused(data_a, iqn_b)
+        self.assert_refused(data_b, iqn_a)
+        own_b = dict(data_a, auth_username=data_b['auth_username'],
+                     auth_password=data_b['auth_password'])
+        self.assert_refused(own_b, iqn_b)
+        self.assert_reads(data_a, iqn_a, '0xa1')
+        self.assert_reads(data_b, iqn_b, '0xb2')
+        # Cloud A's detach leaves cloud B's host logged in and working.
+        self.detach(vol_a, 'compute-1', iqn_a)
+        self.assert_refused(data_a, iqn_a)
+        self.assert_reads(data_b, iqn_b, '0xb2')

@@ -104,6 +104,7 @@ class DevstackSimulatorTestCase(testtools.TestCase):
             self.addCleanup(base.CONF.clear_override, key, group=group)
         drv = ngx_driver.NGXStorageISCSIDriver(configuration=drv_conf,
                                                host='devstack@ngxstorage')
+        drv.db = common.InitiatorData()  # Cinder's database.
         drv.do_setup(context.get_admin_context())
         drv.check_for_setup_error()
         return drv

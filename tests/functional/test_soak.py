@@ -178,7 +178,7 @@ class SoakTest(base.DriverTestCase):
         self.make_driver()
         left = self.leftovers()
         registry = [lun for lun in self.sim.state.luns()
-                    if lun['vol_name'] == naming.DEFERRED_REGISTRY_LUN]
+                    if naming.is_registry_name(lun['vol_name'])]
         summary = [
             'soak: %d workers x %d lifecycles in %.1f s; %d API requests, '
             '%d faults injected' % (WORKERS, LIFECYCLES, elapsed, requests,

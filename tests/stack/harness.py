@@ -259,15 +259,15 @@ def array_leftovers(sim):
     listed under ``deferred``.
     """
     state = sim.state
-    registry = naming.DEFERRED_REGISTRY_LUN
+    registry = naming.is_registry_name
     snaps = state.snapshots()
     return {
         'luns': sorted(lun['vol_name'] for lun in state.luns()
-                       if lun['vol_name'] != registry),
+                       if not registry(lun['vol_name'])),
         'snapshots': sorted(s['snap_name'] for s in snaps
-                            if s['vol_name'] != registry),
+                            if not registry(s['vol_name'])),
         'deferred': sorted(s['snap_name'] for s in snaps
-                           if s['vol_name'] == registry),
+                           if registry(s['vol_name'])),
         'targets': sorted(t.get('scsi_target_name', t.get('scsi_id'))
                           for t in state.targets()),
         'auth_groups': [g['group_id'] for g in state.auth_groups()

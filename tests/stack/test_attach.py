@@ -36,8 +36,10 @@ class AttachTest(base.StackTestCase):
         self.assertEqual(
             sorted(self.portals()), sorted(info['target_portals']))
         self.assertEqual('CHAP', info['auth_method'])
-        self.assertEqual(naming.chap_username(harness.connector()['host']),
-                         info['auth_username'])
+        self.assertRegex(info['auth_username'], r'^cinder-[a-z0-9]{1,8}-')
+        self.assertTrue(info['auth_username'].endswith(
+            naming.HostNames('x').chap_username(
+                harness.connector()['host']).rsplit('-', 1)[1]))
         self.assertIn('auth_password', info)
         targets = self.sim.state.targets()
         self.assertEqual(1, len(targets))

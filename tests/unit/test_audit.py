@@ -32,6 +32,7 @@ from cinder_ngxstorage import records
 DOC = os.path.join(os.path.dirname(__file__), '..', '..', 'doc', 'source',
                    'troubleshooting.rst')
 HOST = 'node1@ngx'
+NAMES = naming.HostNames('unit', 'pg1')
 
 
 def _id():
@@ -47,7 +48,7 @@ def snap(name, on, clones=False):
 
 
 def target(host, luns=(), group_id='g1'):
-    return records.Target(_id(), naming.target_name(host, '1', 0), '1',
+    return records.Target(_id(), NAMES.target_name(host, '1', 0), '1',
                           'iqn.x:t', None, group_id,
                           {vol_id: n for n, vol_id in enumerate(luns)})
 
@@ -71,7 +72,7 @@ class CompareTest(testtools.TestCase):
         cinder = scan.CinderView(HOST, cluster, list(volumes),
                                  list(cinder_snapshots), list(attachments))
         report = rpt.Report('ngx', HOST, ('pool1',))
-        return scan.compare(array, cinder, ('pool1',), report)
+        return scan.compare(array, cinder, ('pool1',), report, NAMES)
 
     def kinds(self, report):
         return sorted(f.kind for f in report.findings)

@@ -194,6 +194,11 @@ class AuditTestCase(testtools.TestCase):
             'groups': sorted(g['group_name'] for g in state.auth_groups()),
         }
 
+    @property
+    def names(self):
+        """The host object names of ngxa's deployment."""
+        return self.drivers['ngxa'].exports.names
+
     def run_audit(self, backend='ngxa', **kwargs):
         return audit.run([self.conf_file], backend, **kwargs)
 
@@ -241,10 +246,10 @@ class OrphanTest(AuditTestCase):
         self.map_only(stray, 'compute-stray')
         # An empty target and an unbound auth group of this deployment.
         group = records.created_group_id(client.create_auth_group(
-            naming.auth_group_name('ghost-1'), owner))
-        client.create_target(naming.target_name('ghost-1', owner, 0),
+            self.names.auth_group_name('ghost-1'), owner))
+        client.create_target(self.names.target_name('ghost-1', owner, 0),
                              group, pg, owner)
-        client.create_auth_group(naming.auth_group_name('ghost-2'), owner)
+        client.create_auth_group(self.names.auth_group_name('ghost-2'), owner)
         # Rows without array objects.
         self.volume(lun=False, provider_id='f' * 40)
         self.snapshot(healthy, array=False, provider_id='e' * 40)
@@ -270,8 +275,8 @@ class OrphanTest(AuditTestCase):
         client.create_target('opstarget', fgroup, pg, owner)
         client.create_auth_group('opsgroup2', owner)
         mine = records.created_group_id(client.create_auth_group(
-            naming.auth_group_name('foreign-host'), owner))
-        client.create_target(naming.target_name('foreign-host', owner, 0),
+            self.names.auth_group_name('foreign-host'), owner))
+        client.create_target(self.names.target_name('foreign-host', owner, 0),
                              mine, pg, owner, lun_ids=[foreign])
         return {'gone': gone, 'unknown': unknown, 'stray': stray,
                 'snap_gone': snap_gone, 'exported': exported,
@@ -317,11 +322,11 @@ class OrphanTest(AuditTestCase):
                                  if s.startswith('ci-')]))
         removed_targets = {t[0] for t in before['targets']} - {
             t[0] for t in after['targets']}
-        self.assertEqual({naming.target_name('ghost-1', '1', 0),
-                          naming.target_name('compute-gone', '1', 0),
-                          naming.target_name('compute-stray', '1', 0)},
+        self.assertEqual({self.names.target_name('ghost-1', '1', 0),
+                          self.names.target_name('compute-gone', '1', 0),
+                          self.names.target_name('compute-stray', '1', 0)},
                          removed_targets)
-        self.assertEqual({naming.auth_group_name(h) for h in (
+        self.assertEqual({self.names.auth_group_name(h) for h in (
             'ghost-1', 'ghost-2', 'compute-gone', 'compute-stray')},
             set(before['groups']) - set(after['groups']))
         # The unknown LUN stays without --delete-unknown-luns.

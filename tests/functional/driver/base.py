@@ -51,18 +51,27 @@ class DriverTestCase(testtools.TestCase):
         self.sim.__enter__()
         self.addCleanup(self.sim.__exit__, None, None, None)
         self.ctx = context.get_admin_context()
+        # Cinder's database of the test's deployment (what the driver
+        # keeps there: the namespace, CHAP secrets).
+        self.deployment_db = common.InitiatorData()
         self.driver = self.make_driver()
 
     def make_simulator(self):
         """The test's simulator, not started (control plane only here)."""
         return Simulator(pools=self.POOLS, portals=self.PORTALS)
 
-    def make_driver(self, setup=True, **extra):
+    def make_driver(self, setup=True, deployment_db=None, **extra):
+        """A driver (a volume service) of the test's deployment.
+
+        deployment_db: Cinder's database of another deployment (a
+        :class:`common.InitiatorData`) for a driver of another cloud.
+        """
         group = 'ngx-%s' % uuid.uuid4().hex[:8]
         conf = make_configuration(group, **driver_settings(self.sim, **extra))
         self.addCleanup(CONF.clear_override, 'san_ip', group=group)
         drv = ngx_driver.NGXStorageISCSIDriver(configuration=conf,
                                                host='cinder@ngx')
+        drv.db = deployment_db or self.deployment_db
         if setup:
             drv.do_setup(self.ctx)
             drv.client.on_request = ngx_client.CallCounter()
@@ -118,9 +127,13 @@ class DriverTestCase(testtools.TestCase):
     # -- array state ----------------------------------------------------
 
     def luns(self):
-        """Names of the LUNs on the array, the registry left out."""
+        """Names of the LUNs on the array, the registries left out."""
         return sorted(lun['vol_name'] for lun in self.sim.state.luns()
-                      if lun['vol_name'] != naming.DEFERRED_REGISTRY_LUN)
+                      if not naming.is_registry_name(lun['vol_name']))
+
+    def names(self, drv=None):
+        """The host-object names of a driver (the test's by default)."""
+        return (drv or self.driver).exports.names
 
     def assert_array_empty(self):
         """No LUN, snapshot, target or auth group of ours is left."""

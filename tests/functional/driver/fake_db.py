@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The part of Cinder's database the manage code reads, for tests.
+"""The part of Cinder's database the driver reads, for tests.
 
 The driver's functional tests run without a database. Managing an object
 asks Cinder's database (``VolumeList.get_all`` / ``SnapshotList.get_all``
@@ -29,12 +29,22 @@ class FakeCinderDB(fixtures.Fixture):
     def _setUp(self):
         self.volumes = []
         self.snapshots = []
+        # Attachments (objects.VolumeAttachment, with connector and
+        # volume set), for VolumeAttachmentList.get_all_by_host.
+        self.attachments = []
         self.useFixture(fixtures.MockPatchObject(
             objects.VolumeList, 'get_all', autospec=True,
             side_effect=self._volumes))
         self.useFixture(fixtures.MockPatchObject(
             objects.SnapshotList, 'get_all', autospec=True,
             side_effect=self._snapshots))
+        self.useFixture(fixtures.MockPatchObject(
+            objects.VolumeAttachmentList, 'get_all_by_host', autospec=True,
+            side_effect=self._attachments_on))
+
+    def _attachments_on(self, context, host, search_opts=None):
+        return [a for a in self.attachments if a.attached_host == host
+                and a.attach_status != 'detached']
 
     @staticmethod
     def _match(items, filters):

@@ -116,13 +116,13 @@ def inventory(state):
                   for s in snaps}
     items = []
     for lun in luns:
-        if lun['vol_name'] == naming.DEFERRED_REGISTRY_LUN:
+        if naming.is_registry_name(lun['vol_name']):
             continue
         items.append(('lun', lun['vol_name'], lun['pool_name'],
                       lun['vol_size'], lun['provision_type'],
                       lun.get('clone') or ''))
     for snap in snaps:
-        if names.get(snap['vol_id']) != naming.DEFERRED_REGISTRY_LUN:
+        if not naming.is_registry_name(names.get(snap['vol_id'])):
             items.append(('snapshot', snap_names[snap['snap_id']]))
             continue
         marker = snap['snap_name']
@@ -193,6 +193,7 @@ def clone_driver(template, warm=True, read_timeout=None):
     """
     drv = ngx_driver.NGXStorageISCSIDriver(
         configuration=template.configuration, host=template.host)
+    drv.db = template.db  # The same deployment.
     drv.do_setup(None)
     if read_timeout is not None:
         drv.client._timeout = (drv.client._timeout[0], read_timeout)
@@ -203,14 +204,17 @@ def clone_driver(template, warm=True, read_timeout=None):
     old = template.exports
     drv.exports = exports.HostExports(drv.client, old.portal_group_id,
                                       old.use_chap, old.maxlun,
-                                      old.group_owner)
+                                      old.group_owner, secrets=old.secrets,
+                                      names=old.names,
+                                      knows_luns=old.knows_luns)
     if warm:
         # Every cache of the running service (host entries, ...).
         for name, value in vars(old).items():
-            if name != 'client':
+            if name not in ('client', 'knows_luns'):
                 setattr(drv.exports, name, copy.deepcopy(value))
-    drv.deferred = deferred.DeferredDeletions(drv.client,
-                                              template.deferred.registry_pool)
+    drv.deferred = deferred.DeferredDeletions(
+        drv.client, template.deferred.registry_pool,
+        template.deferred.registry_name)
     drv.deferred._registry_id = template.deferred._registry_id
     return drv
 

@@ -77,7 +77,10 @@ class ActiveActiveAttachTest(base.DriverTestCase):
 
     def run_service(self, volumes, connector):
         job = {'backend_url': self.redis.url,
-               'settings': base.driver_settings(self.sim),
+               # Another process, no shared database: the namespace the
+               # test's driver generated, as an operator would set it.
+               'settings': base.driver_settings(
+                   self.sim, ngxstorage_namespace=self.names().namespace),
                'connector': connector,
                'volumes': [{'id': v.id, 'provider_id': v.provider_id}
                            for v in volumes]}

@@ -12,7 +12,6 @@
 
 """Attach and detach through per-host auth groups and targets."""
 
-from cinder_ngxstorage import naming
 from tests.functional.driver import base
 
 
@@ -20,7 +19,7 @@ class AttachTest(base.DriverTestCase):
 
     def group_of(self, host):
         [group] = [g for g in self.sim.state.auth_groups()
-                   if g['group_name'] == naming.auth_group_name(host)]
+                   if g['group_name'] == self.names().auth_group_name(host)]
         return group
 
     def test_connection_properties(self):

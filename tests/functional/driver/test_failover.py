@@ -19,7 +19,6 @@ attach the volumes of the moved pools on B, and hand out B's portals.
 
 from cinder import exception
 
-from cinder_ngxstorage import naming
 from cinder_ngxstorage.simulator import Simulator
 from cinder_ngxstorage import stats as stats_mod
 from tests.functional.driver import base
@@ -120,10 +119,10 @@ class FailoverTest(ControllerTestCase):
         vol_b = self.create_volume(pool='poolb')
         for vol in (vol_a, vol_a2, vol_b):
             self.attach(vol)
-        name_a = naming.target_name('compute-1', A, 0)
+        name_a = self.driver.exports.names.target_name('compute-1', A, 0)
         self.assertEqual(
             {(name_a, A): sorted([vol_a.provider_id, vol_a2.provider_id]),
-             (naming.target_name('compute-1', B, 0), B):
+             (self.driver.exports.names.target_name('compute-1', B, 0), B):
              [vol_b.provider_id]}, self.mappings())
         self.sim.failover(from_='A')
         self.assertEqual({B}, {owner for _n, owner in self.mappings()})
@@ -180,7 +179,8 @@ class FailoverTest(ControllerTestCase):
         info = self.attach(vol_a, 'compute-2')
         self.assertEqual([], self.owner_refusals())
         self.assertEqual(PORTALS_B, info['data']['target_portals'])
-        self.assertEqual({(naming.target_name('compute-2', B, 0), B):
+        names = self.driver.exports.names
+        self.assertEqual({(names.target_name('compute-2', B, 0), B):
                           [vol_a.provider_id]}, self.mappings())
         # Failback: the next period gives poola back to A.
         self.driver.terminate_connection(vol_a, self.connector('compute-2'))
@@ -201,7 +201,7 @@ class FailoverTest(ControllerTestCase):
         self.sim.failover(from_='A')
         self.driver.get_volume_stats(refresh=True)
         self.attach(vol_b)
-        name_a = naming.target_name('compute-1', A, 0)
+        name_a = self.driver.exports.names.target_name('compute-1', A, 0)
         self.assertEqual({(name_a, B): sorted([vol_a.provider_id,
                                                vol_b.provider_id])},
                          self.mappings())

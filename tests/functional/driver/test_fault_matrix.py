@@ -247,6 +247,7 @@ def _stats(t, drv, objs):
 def _start_service(t, drv, objs):
     new = ngx_driver.NGXStorageISCSIDriver(
         configuration=t.driver.configuration, host=t.driver.host)
+    new.db = t.driver.db  # The same deployment.
     new.do_setup(t.ctx)
     if t.read_timeout is not None:
         new.client._timeout = (new.client._timeout[0], t.read_timeout)

@@ -167,7 +167,8 @@ class ManageVolumeTest(ManageTestCase):
         self.delete(snap, src)
         self.assertIn(naming.volume_name(src.name_id), self.luns())
         self.assert_refused({'source-id': src.provider_id}, 'deferred')
-        self.assert_refused({'source-name': naming.DEFERRED_REGISTRY_LUN},
+        self.assert_refused({'source-name':
+                             self.driver.deferred.registry_name},
                             'registry')
 
     def test_lun_in_another_pool_refused(self):
@@ -304,7 +305,7 @@ class ManageableVolumesListTest(ManageTestCase):
         entries = {e['reference']['source-name']: e for e in self.entries()}
         made = naming.volume_name(self.made.name_id)
         self.assertEqual({'alpha', 'beta', 'gamma', made,
-                          naming.DEFERRED_REGISTRY_LUN}, set(entries))
+                          self.driver.deferred.registry_name}, set(entries))
         alpha = entries['alpha']
         self.assertTrue(alpha['safe_to_manage'])
         self.assertIsNone(alpha['reason_not_safe'])
@@ -317,7 +318,7 @@ class ManageableVolumesListTest(ManageTestCase):
         self.assertFalse(entries[made]['safe_to_manage'])
         self.assertEqual(self.made.id, entries[made]['cinder_id'])
         self.assertIn('Already managed', entries[made]['reason_not_safe'])
-        registry = entries[naming.DEFERRED_REGISTRY_LUN]
+        registry = entries[self.driver.deferred.registry_name]
         self.assertFalse(registry['safe_to_manage'])
         self.assertIn('registry', registry['reason_not_safe'])
         # Cinder's API turns them into objects: the field types fit.
@@ -468,7 +469,7 @@ class ManageableSnapshotsListTest(ManageTestCase):
         self.assertEqual('True', deferred['extra_info']['has_clones'])
         marker = by_name[naming.deferred_snapshot_marker(other.provider_id)]
         self.assertIn('marker', marker['reason_not_safe'])
-        self.assertEqual({'source-name': naming.DEFERRED_REGISTRY_LUN},
+        self.assertEqual({'source-name': self.driver.deferred.registry_name},
                          marker['source_reference'])
         listed = objects.ManageableSnapshotList.from_primitives(
             self.ctx, entries)

@@ -19,7 +19,6 @@ manage and retype stay on their pool's controller.
 
 from cinder import objects
 
-from cinder_ngxstorage import naming
 from cinder_ngxstorage import stats as stats_mod
 from tests.functional.driver import base
 from tests.functional.driver import fake_db
@@ -50,7 +49,7 @@ class MultiControllerTest(base.DriverTestCase):
                 infos[host, vol.id] = self.driver.initialize_connection(
                     vol, self.connector(host))
                 self.attachment(vol, host)
-        group = {h: naming.auth_group_name(h) for h in hosts}
+        group = {h: self.names().auth_group_name(h) for h in hosts}
         self.assertEqual(
             {(group[h], owner): [vol.provider_id]
              for h in hosts

@@ -37,6 +37,7 @@ from cinder_ngxstorage.simulator.model import dispatch
 from cinder_ngxstorage.simulator.model import readings
 from cinder_ngxstorage.simulator import Simulator
 from cinder_ngxstorage.simulator import state as state_mod
+from tests import common
 from tests.functional.driver import base
 from tests.functional.driver import fake_db
 
@@ -148,23 +149,7 @@ VARIANTS = dict(((name, (reading, Tripwire))
                 terse_all_at_once=(READINGS['all_at_once'], Terse))
 
 
-class InitiatorData(object):
-    """The part of Cinder's database the CHAP secret store uses."""
-
-    def __init__(self):
-        self.rows = {}
-
-    def driver_initiator_data_get(self, context, initiator, namespace):
-        return [{'key': key, 'value': value}
-                for (i, n, key), value in self.rows.items()
-                if (i, n) == (initiator, namespace)]
-
-    def driver_initiator_data_insert_by_key(self, context, initiator,
-                                            namespace, key, value):
-        if (initiator, namespace, key) in self.rows:
-            raise exception.DriverInitiatorDataExists(
-                initiator=initiator, namespace=namespace, key=key)
-        self.rows[(initiator, namespace, key)] = value
+InitiatorData = common.InitiatorData
 
 
 class ReadingLifecycleMixin(object):

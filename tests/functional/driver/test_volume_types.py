@@ -338,8 +338,8 @@ class RetypeTest(TypesTestCase):
                          self.props(vol_id))
         self.assertEqual([vol_id], [lun['vol_id'] for lun in
                                     self.sim.state.luns()
-                                    if lun['vol_name'] != 'cinder-'
-                                    'deferred-delete'])
+                                    if not naming.is_registry_name(
+                                        lun['vol_name'])])
 
     def test_properties_of_the_old_type_go_back_to_defaults(self):
         vol = self.typed_volume(self.vtype(

@@ -60,6 +60,10 @@ SERVICE_TAG = 'ngxsim01'
 
 # Array ids: 40 lower-case hex characters.
 PG_ID = 'b42ecdf4c9a0e6677546fb4da04b0ebede0476e5'
+# The deployment namespace the unit tests set (no database here).
+NAMESPACE = 'unit'
+NAMES = naming.HostNames(NAMESPACE, PG_ID)
+REGISTRY = naming.registry_lun_name(NAMESPACE, 'ngx')
 REGISTRY_ID = '0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e'
 VOL_ID = 'f5d09c2614f903f1c1700e14a36a329f763c56bd'
 SRC_VOL_ID = 'a1d09c2614f903f1c1700e14a36a329f763c56b0'
@@ -92,6 +96,7 @@ PROBED_METHODS = {
     'iscsi_target.delete': 'delete_target',
     'auth_group.create': 'create_auth_group',
     'auth_group.iqn_add': 'add_auth_group_iqn',
+    'auth_group.iqn_delete': 'delete_auth_group_iqn',
     'auth_group.chap_set': 'set_auth_group_chap',
     'auth_group.delete': 'delete_auth_group',
 }
@@ -106,7 +111,7 @@ def error(cls, message='refused', status=None, method='GET',
 def target_detail(host=HOST, owner='1', index=0, target_id=TARGET_ID,
                   luns=((VOL_ID, 0),), group_id=GROUP_ID):
     """Target detail as the array answers it."""
-    name = naming.target_name(host, owner, index)
+    name = NAMES.target_name(host, owner, index)
     return {
         'scsi_id': target_id,
         'scsi_target_name': name,
@@ -123,7 +128,7 @@ def target_detail(host=HOST, owner='1', index=0, target_id=TARGET_ID,
 def target_iqn(host=HOST, owner='1', index=0):
     """IQN of a host's target as the array builds it."""
     return 'iqn.2015-03.com.ngxio.%s:%s' % (
-        SERVICE_TAG, naming.target_name(host, owner, index))
+        SERVICE_TAG, NAMES.target_name(host, owner, index))
 
 
 class DriverTestCase(testtools.TestCase):
@@ -144,6 +149,7 @@ class DriverTestCase(testtools.TestCase):
         self.configure(san_ip=SAN_IP, ngxstorage_api_token=TOKEN,
                        ngxstorage_pools=list(POOLS),
                        ngxstorage_portal_group=PORTAL_GROUP,
+                       ngxstorage_namespace=NAMESPACE,
                        volume_backend_name=BACKEND)
         # A known CHAP secret, so that the tests can look for it.
         chap = mock.patch.object(exports, 'generate_chap_secret',
@@ -212,7 +218,7 @@ class DriverTestCase(testtools.TestCase):
                 ngx_exc.ValidationFailed, 'invalid input', 400)
 
         def create_lun(pool_name, name, size, **properties):
-            if name == naming.DEFERRED_REGISTRY_LUN:
+            if name == REGISTRY:
                 return {'luns': [{'vol_id': REGISTRY_ID}], 'success': True}
             raise error(ngx_exc.ValidationFailed, 'invalid name', 400,
                         'POST', '/api/v2/lun/')
@@ -300,5 +306,5 @@ class DriverTestCase(testtools.TestCase):
 
 def lock_name(host=None, target_name=None):
     """The coordination lock the driver takes for a host."""
-    return 'ngxstorage-host-' + exports.host_lock_key(
-        host=host, target_name=target_name)
+    return 'ngxstorage-host-' + (NAMES.lock_key(host) if host is not None
+                                 else NAMES.lock_key_of(target_name))

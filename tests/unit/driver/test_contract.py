@@ -40,7 +40,6 @@ import testtools
 
 from cinder_ngxstorage import driver as ngx_driver
 from cinder_ngxstorage import exception as ngx_exc
-from cinder_ngxstorage import naming
 from tests.unit.driver import fakes
 
 DRIVER = ngx_driver.NGXStorageISCSIDriver
@@ -304,7 +303,7 @@ class OsBrickTestCase(fakes.DriverTestCase):
             self.assertEqual(fakes.target_iqn(), path['target_iqn'])
             self.assertEqual(5, path['target_lun'])
             self.assertEqual('CHAP', path['auth_method'])
-            self.assertEqual(naming.chap_username(fakes.HOST),
+            self.assertEqual(fakes.NAMES.chap_username(fakes.HOST),
                              path['auth_username'])
             self.assertEqual(fakes.CHAP_SECRET, path['auth_password'])
             self.assertNotIn('target_portals', path)

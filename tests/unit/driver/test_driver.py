@@ -37,6 +37,7 @@ from cinder_ngxstorage import exports
 from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from cinder_ngxstorage import ownership
 from cinder_ngxstorage import stats as stats_mod
 from cinder_ngxstorage import volume_types
 from tests.unit.driver import fakes
@@ -54,7 +55,8 @@ def client_methods_used():
     public = {name for name in dir(ngx_client.NGXStorageClient)
               if not name.startswith('_')}
     used = set()
-    for module in (ngx_driver, exports, deferred, manage, volume_types):
+    for module in (ngx_driver, exports, ownership, deferred, manage,
+                   volume_types):
         with open(module.__file__) as source:
             tree = ast.parse(source.read())
         for node in ast.walk(tree):
@@ -235,7 +237,7 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
         self.assertEqual({'pool1': '1', 'pool2': '1'}, self.drv.pool_owners)
         # Deferred deletions are collected when the driver starts.
         self.client.create_lun.assert_any_call(
-            'pool1', naming.DEFERRED_REGISTRY_LUN, 1, sing='M',
+            'pool1', fakes.REGISTRY, 1, sing='M',
             thin_provision='on')
         self.client.list_snapshots.assert_called_with(
             vol_id=fakes.REGISTRY_ID)
@@ -287,7 +289,7 @@ class CheckForSetupErrorTestCase(fakes.DriverTestCase):
         """A full first pool (no registry) does not stop the service."""
         self.client.create_lun.side_effect = fakes.error(
             ngx_exc.Conflict, 'not enough space in pool pool1 for LUN '
-            'cinder-deferred-delete: 1 bytes needed, 0 free', 409)
+            + fakes.REGISTRY + ': 1 bytes needed, 0 free', 409)
         self.drv.check_for_setup_error()
         self.assertIn('Could not collect deferred deletions',
                       self.logger.output)
@@ -1343,19 +1345,19 @@ class ConnectionTestCase(fakes.DriverTestCase):
             'volume_id': fakes.VOLUME_UUID,
             'discard': True,
             'auth_method': 'CHAP',
-            'auth_username': naming.chap_username(fakes.HOST),
+            'auth_username': fakes.NAMES.chap_username(fakes.HOST),
             'auth_password': fakes.CHAP_SECRET,
         }, info['data'])
-        group_name = naming.auth_group_name(fakes.HOST)
+        group_name = fakes.NAMES.auth_group_name(fakes.HOST)
         self.client.create_auth_group.assert_called_once_with(group_name,
                                                               '1')
         self.client.add_auth_group_iqn.assert_called_once_with(
             fakes.GROUP_ID, fakes.INITIATOR, ANY, '1')
         self.client.set_auth_group_chap.assert_called_once_with(
-            fakes.GROUP_ID, naming.chap_username(fakes.HOST),
+            fakes.GROUP_ID, fakes.NAMES.chap_username(fakes.HOST),
             fakes.CHAP_SECRET, '1')
         self.client.create_target.assert_called_once_with(
-            naming.target_name(fakes.HOST, '1', 0), fakes.GROUP_ID, PG_ID,
+            fakes.NAMES.target_name(fakes.HOST, '1', 0), fakes.GROUP_ID, PG_ID,
             '1', lun_ids=[VOL_ID])
         self.assertEqual([mock.call(fakes.lock_name(host=fakes.HOST))],
                          self.locks.mock_calls)
@@ -1381,7 +1383,7 @@ class ConnectionTestCase(fakes.DriverTestCase):
         self.client.list_auth_groups.return_value = [
             {'group_id': 'a' * 40, 'group_name': 'cinderother'},
             {'group_id': fakes.GROUP_ID,
-             'group_name': naming.auth_group_name(fakes.HOST)}]
+             'group_name': fakes.NAMES.auth_group_name(fakes.HOST)}]
         detail = {'group_id': fakes.GROUP_ID, 'chap_status': 0,
                   'initiator': [{'iqn': fakes.INITIATOR,
                                  'id': fakes.IQN_ENTRY_ID}]}
@@ -1436,7 +1438,7 @@ class ConnectionTestCase(fakes.DriverTestCase):
         self.client.add_target_luns.assert_called_once_with(
             fakes.TARGET_ID, ['b' * 40], '1')
         self.client.create_target.assert_called_once_with(
-            naming.target_name(fakes.HOST, '1', 0), fakes.GROUP_ID, PG_ID,
+            fakes.NAMES.target_name(fakes.HOST, '1', 0), fakes.GROUP_ID, PG_ID,
             '1', lun_ids=['b' * 40])
         self.assertEqual(0, info['data']['target_lun'])
 
@@ -1469,7 +1471,8 @@ class ConnectionTestCase(fakes.DriverTestCase):
         self.client.create_auth_group.assert_called_once_with(
             ANY, 'NGXSIM01_A')
         self.client.create_target.assert_called_once_with(
-            naming.target_name(fakes.HOST, 'NGXSIM01_B', 0), fakes.GROUP_ID,
+            fakes.NAMES.target_name(fakes.HOST, 'NGXSIM01_B', 0),
+            fakes.GROUP_ID,
             PG_ID, 'NGXSIM01_B', lun_ids=[VOL_ID])
 
     def test_attach_error(self):
@@ -1542,7 +1545,7 @@ class ConnectionTestCase(fakes.DriverTestCase):
             ngx_exc.NotFound, 'no target', 404)
         self.client.get_lun.return_value = {
             'vol_id': VOL_ID, 'protocols': {
-                'iscsi': naming.target_name(fakes.HOST, '1', 0)}}
+                'iscsi': fakes.NAMES.target_name(fakes.HOST, '1', 0)}}
         self.assertRaises(exception.VolumeBackendAPIException,
                           drv.terminate_connection, self.volume(),
                           self.connector())
@@ -1564,18 +1567,18 @@ class ConnectionTestCase(fakes.DriverTestCase):
         drv = self.ready_driver()
         self.client.list_auth_groups.return_value = [
             {'group_id': fakes.GROUP_ID,
-             'group_name': naming.auth_group_name(fakes.HOST)}]
+             'group_name': fakes.NAMES.auth_group_name(fakes.HOST)}]
         self.client.get_auth_group.return_value = {
             'group_id': fakes.GROUP_ID, 'chap_status': 1,
-            'chap': {'username': naming.chap_username(fakes.HOST),
+            'chap': {'username': fakes.NAMES.chap_username(fakes.HOST),
                      'password': fakes.CHAP_SECRET},
             'initiator': [{'iqn': fakes.INITIATOR,
                            'id': fakes.IQN_ENTRY_ID}]}
         self.client.list_targets.return_value = [
-            {'scsi_target_name': naming.target_name(fakes.HOST, '1', 0),
+            {'scsi_target_name': fakes.NAMES.target_name(fakes.HOST, '1', 0),
              'scsi_id': fakes.TARGET_ID, 'owner': '1'},
-            {'scsi_target_name': naming.target_name(fakes.OTHER_HOST, '1',
-                                                    0),
+            {'scsi_target_name': fakes.NAMES.target_name(
+                fakes.OTHER_HOST, '1', 0),
              'scsi_id': fakes.OTHER_TARGET_ID, 'owner': '1'}]
         self.client.get_target.return_value = fakes.target_detail()
         self.client.remove_target_luns.return_value = {'luns': []}
@@ -1618,7 +1621,7 @@ class ConnectionTestCase(fakes.DriverTestCase):
             for t in (first, second)]
         self.client.list_auth_groups.return_value = [
             {'group_id': fakes.GROUP_ID,
-             'group_name': naming.auth_group_name(fakes.HOST)}]
+             'group_name': fakes.NAMES.auth_group_name(fakes.HOST)}]
         self.client.get_auth_group.return_value = {
             'group_id': fakes.GROUP_ID, 'chap_status': 0,
             'initiator': [{'iqn': fakes.INITIATOR,
@@ -1645,10 +1648,10 @@ class ConnectionTestCase(fakes.DriverTestCase):
             fakes.error(ngx_exc.Conflict, 'name exists', 409)]
         self.client.list_auth_groups.return_value = [
             {'group_id': fakes.GROUP_ID,
-             'group_name': naming.auth_group_name(fakes.HOST)}]
+             'group_name': fakes.NAMES.auth_group_name(fakes.HOST)}]
         self.client.get_auth_group.return_value = {
             'group_id': fakes.GROUP_ID, 'chap_status': 1,
-            'chap': {'username': naming.chap_username(fakes.HOST),
+            'chap': {'username': fakes.NAMES.chap_username(fakes.HOST),
                      'password': fakes.CHAP_SECRET},
             'initiator': [{'iqn': fakes.INITIATOR,
                            'id': fakes.IQN_ENTRY_ID}]}
@@ -1763,7 +1766,7 @@ class ConnectionTestCase(fakes.DriverTestCase):
             for index in (0, 1, 12):
                 self.assertEqual(
                     fakes.lock_name(host=fakes.HOST),
-                    fakes.lock_name(target_name=naming.target_name(
+                    fakes.lock_name(target_name=fakes.NAMES.target_name(
                         fakes.HOST, owner, index)))
         self.assertNotEqual(fakes.lock_name(host=fakes.HOST),
                             fakes.lock_name(host=fakes.OTHER_HOST))

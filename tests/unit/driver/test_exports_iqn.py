@@ -18,7 +18,6 @@ import testtools
 
 from cinder_ngxstorage import client as ngx_client
 from cinder_ngxstorage import exports
-from cinder_ngxstorage import naming
 
 BASE = 'iqn.2015-03.com.ngxio.ngxsim01'
 GROUP_ID = 'a' * 40
@@ -37,6 +36,7 @@ class CreatedTargetTest(testtools.TestCase):
                                            '1')
         self.targets = {}
         self.iqn_of = lambda name: '%s:%s' % (BASE, name)
+        self.name_of = self.exports.names.target_name
 
     def create_target(self, name, group_id, portal_group_id, owner,
                       lun_ids=None):
@@ -63,12 +63,12 @@ class CreatedTargetTest(testtools.TestCase):
     def test_read_back_once_then_formed(self):
         host, target = self.attach_new_host(1)
         self.assertEqual(1, self.client.get_target.call_count)
-        self.assertEqual(self.iqn_of(naming.target_name(host, '1', 0)),
+        self.assertEqual(self.iqn_of(self.name_of(host, '1', 0)),
                          target.iqn)
         for index in (2, 3):
             host, target = self.attach_new_host(index)
             self.assertEqual(
-                self.iqn_of(naming.target_name(host, '1', 0)), target.iqn)
+                self.iqn_of(self.name_of(host, '1', 0)), target.iqn)
         self.assertEqual(1, self.client.get_target.call_count)
 
     def test_other_iqn_scheme_is_read_every_time(self):
@@ -76,7 +76,7 @@ class CreatedTargetTest(testtools.TestCase):
         for index in (1, 2, 3):
             host, target = self.attach_new_host(index)
             self.assertEqual(
-                self.iqn_of(naming.target_name(host, '1', 0)), target.iqn)
+                self.iqn_of(self.name_of(host, '1', 0)), target.iqn)
         self.assertEqual(3, self.client.get_target.call_count)
 
     def test_per_controller(self):
@@ -86,5 +86,5 @@ class CreatedTargetTest(testtools.TestCase):
             host, 'iqn.1993-08.org.debian:01:b', 'vb', 'NGXSIM01_B')
         self.assertEqual(2, self.client.get_target.call_count)
         self.assertEqual(
-            self.iqn_of(naming.target_name(host, 'NGXSIM01_B', 0)),
+            self.iqn_of(self.name_of(host, 'NGXSIM01_B', 0)),
             target.iqn)

@@ -30,6 +30,9 @@ LUN_NAME_RE = re.compile(r'^[A-Za-z0-9_-]{1,30}$')
 TARGET_NAME_RE = LUN_NAME_RE
 AUTH_GROUP_RE = re.compile(r'^[A-Za-z0-9]{1,30}$')
 SNAPSHOT_NAME_RE = re.compile(r'^[A-Za-z0-9_-]{1,999}$')
+# The longest namespace: the tightest fit of the array's limits.
+NAMES = naming.HostNames('abcdefgh',
+                         'b42ecdf4c9a0e6677546fb4da04b0ebede0476e5')
 CHAP_USER_RE = re.compile(r'^[A-Za-z0-9._-]{1,64}$')
 IQN_ALIAS_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,64}$')
 
@@ -71,7 +74,7 @@ class NameLimitsTestCase(testtools.TestCase):
     def test_auth_group_names(self):
         """Auth group names: 1-30 alphanumerics, even for odd hosts."""
         for host in HOSTS:
-            name = naming.auth_group_name(host)
+            name = NAMES.auth_group_name(host)
             self.assertRegex(name, AUTH_GROUP_RE)
             self.assertLessEqual(len(name), 30)
 
@@ -79,15 +82,15 @@ class NameLimitsTestCase(testtools.TestCase):
         """Target names: 1-30 of [A-Za-z0-9_-] for plausible indexes."""
         for host in HOSTS:
             for owner in OWNERS:
-                for index in (0, 1, 9, 10, 99, 9999):
+                for index in (0, 1, 9, 10, 99, 999):
                     self.assertRegex(
-                        naming.target_name(host, owner, index),
+                        NAMES.target_name(host, owner, index),
                         TARGET_NAME_RE)
 
     def test_chap_user_names(self):
         """CHAP user names: 1-64 of [A-Za-z0-9._-]."""
         for host in HOSTS:
-            self.assertRegex(naming.chap_username(host), CHAP_USER_RE)
+            self.assertRegex(NAMES.chap_username(host), CHAP_USER_RE)
 
     def test_iqn_alias(self):
         """The initiator alias of a host fits the array's rule."""
@@ -112,12 +115,12 @@ class DeterminismTestCase(testtools.TestCase):
             for encode in ENCODERS:
                 self.assertEqual(encode(value), encode(value))
         for host in HOSTS:
-            self.assertEqual(naming.auth_group_name(host),
-                             naming.auth_group_name(host))
-            self.assertEqual(naming.target_name(host, 'X_A', 3),
-                             naming.target_name(host, 'X_A', 3))
-            self.assertEqual(naming.chap_username(host),
-                             naming.chap_username(host))
+            self.assertEqual(NAMES.auth_group_name(host),
+                             NAMES.auth_group_name(host))
+            self.assertEqual(NAMES.target_name(host, 'X_A', 3),
+                             NAMES.target_name(host, 'X_A', 3))
+            self.assertEqual(NAMES.chap_username(host),
+                             NAMES.chap_username(host))
 
     def test_known_value(self):
         """A fixed UUID has a fixed name (documented base32 encoding)."""
@@ -140,9 +143,9 @@ class DeterminismTestCase(testtools.TestCase):
         for encode in ENCODERS:
             names = {encode(value) for value in UUIDS}
             self.assertEqual(len(UUIDS), len(names))
-        groups = {naming.auth_group_name(h) for h in HOSTS}
+        groups = {NAMES.auth_group_name(h) for h in HOSTS}
         self.assertEqual(len(HOSTS), len(groups))
-        targets = {naming.target_name(h, o, i) for h in HOSTS
+        targets = {NAMES.target_name(h, o, i) for h in HOSTS
                    for o in ('1', 'X_A', 'X_B') for i in range(12)}
         self.assertEqual(len(HOSTS) * 3 * 12, len(targets))
 
@@ -151,18 +154,18 @@ class DeterminismTestCase(testtools.TestCase):
         for host in HOSTS[:4]:
             for owner in OWNERS:
                 for index in (0, 1, 10, 11, 123):
-                    name = naming.target_name(host, owner, index)
+                    name = NAMES.target_name(host, owner, index)
                     self.assertEqual(index,
-                                     naming.target_index(host, owner, name))
+                                     NAMES.target_index(host, owner, name))
 
     def test_target_index_foreign_names(self):
         """Another host's, owner's or a foreign target is not ours."""
-        name = naming.target_name('compute-1', 'X_A', 0)
-        self.assertIsNone(naming.target_index('compute-2', 'X_A', name))
-        self.assertIsNone(naming.target_index('compute-1', 'X_B', name))
-        self.assertIsNone(naming.target_index('compute-1', 'X_A', 'tgt1'))
-        self.assertIsNone(naming.target_index('compute-1', 'X_A',
-                                              name + 'x'))
+        name = NAMES.target_name('compute-1', 'X_A', 0)
+        self.assertIsNone(NAMES.target_index('compute-2', 'X_A', name))
+        self.assertIsNone(NAMES.target_index('compute-1', 'X_B', name))
+        self.assertIsNone(NAMES.target_index('compute-1', 'X_A', 'tgt1'))
+        self.assertIsNone(NAMES.target_index('compute-1', 'X_A',
+                                             name + 'x'))
 
     def test_owner_tags(self):
         """Controller tags: a, b for dual controllers, 1 for single."""
@@ -194,8 +197,8 @@ class ReversibilityTestCase(testtools.TestCase):
                      'xx-' + 'a' * 26,
                      naming.DEFERRED_REGISTRY_LUN,
                      naming.deferred_lun_marker('f' * 40),
-                     naming.target_name('h', '1', 0),
-                     naming.auth_group_name('h')):
+                     NAMES.target_name('h', '1', 0),
+                     NAMES.auth_group_name('h')):
             self.assertIsNone(naming.decode_name(name), name)
 
 
@@ -225,11 +228,101 @@ class PrefixesTestCase(testtools.TestCase):
     def test_registry_and_host_objects_not_cinder_objects(self):
         """Registry, targets and groups never look like volume names."""
         for name in (naming.DEFERRED_REGISTRY_LUN,
-                     naming.target_name('h', '1', 0),
-                     naming.auth_group_name('h')):
+                     NAMES.target_name('h', '1', 0),
+                     NAMES.auth_group_name('h')):
             for prefix in naming.CINDER_PREFIXES:
                 self.assertFalse(name.startswith(prefix), name)
-        self.assertTrue(naming.target_name('h', '1', 0).startswith(
+        self.assertTrue(NAMES.target_name('h', '1', 0).startswith(
             naming.TARGET_PREFIX))
-        self.assertTrue(naming.auth_group_name('h').startswith(
+        self.assertTrue(NAMES.auth_group_name('h').startswith(
             naming.AUTH_GROUP_PREFIX))
+
+
+class NamespaceTestCase(testtools.TestCase):
+    """Host objects of two deployments (or portal groups) never clash."""
+
+    def test_namespaces_validated(self):
+        for good in ('a', 'abc123', 'abcdefgh', naming.new_namespace()):
+            self.assertTrue(naming.valid_namespace(good), good)
+            naming.HostNames(good)
+        for bad in ('', 'ABC', 'abcdefghi', 'a-b', 'a b', None):
+            self.assertFalse(naming.valid_namespace(bad), bad)
+            self.assertRaises(ValueError, naming.HostNames, bad)
+
+    def test_generated_namespaces_differ(self):
+        self.assertEqual(50, len({naming.new_namespace()
+                                  for _i in range(50)}))
+
+    def test_every_namespace_fits(self):
+        for ns in ('a', 'abcd', 'abcdefgh'):
+            names = naming.HostNames(ns, 'pg')
+            for host in HOSTS:
+                group = names.auth_group_name(host)
+                self.assertRegex(group, AUTH_GROUP_RE)
+                self.assertEqual(30, len(group))
+                target = names.target_name(host, 'X_B', 999)
+                self.assertRegex(target, TARGET_NAME_RE)
+                self.assertTrue(names.owns_target(target))
+                self.assertTrue(names.owns_auth_group(group))
+                self.assertEqual(names.lock_key(host),
+                                 names.lock_key_of(target))
+                self.assertEqual(names.lock_key(host),
+                                 names.lock_key_of(group))
+                self.assertEqual(999, names.target_index(host, 'X_B',
+                                                         target))
+
+    def test_two_deployments_never_share_names(self):
+        one, two = naming.HostNames('one'), naming.HostNames('two')
+        for host in HOSTS:
+            self.assertNotEqual(one.auth_group_name(host),
+                                two.auth_group_name(host))
+            self.assertNotEqual(one.chap_username(host),
+                                two.chap_username(host))
+            self.assertNotEqual(one.lock_key(host), two.lock_key(host))
+            target = one.target_name(host, '1', 0)
+            self.assertFalse(two.owns_target(target))
+            self.assertFalse(two.owns_auth_group(one.auth_group_name(host)))
+            self.assertIsNone(two.target_index(host, '1', target))
+        # A namespace that is a prefix of another is not confused with it.
+        self.assertFalse(naming.HostNames('ab').owns_auth_group(
+            naming.HostNames('abc').auth_group_name('h')))
+        self.assertFalse(naming.HostNames('ab').owns_target(
+            naming.HostNames('abc').target_name('h', '1', 0)))
+
+    def test_portal_groups_have_their_own_targets(self):
+        one, two = naming.HostNames('ns', 'pg1'), naming.HostNames('ns', 'pg2')
+        target = one.target_name('compute-1', '1', 0)
+        self.assertNotEqual(target, two.target_name('compute-1', '1', 0))
+        self.assertIsNone(two.target_index('compute-1', '1', target))
+        # One deployment: the same group, a target of either is its own.
+        self.assertEqual(one.auth_group_name('h'), two.auth_group_name('h'))
+        self.assertTrue(two.owns_target(target))
+        self.assertFalse(two.owns_target(target, any_portal_group=False))
+        self.assertEqual(one.lock_key('compute-1'), two.lock_key_of(target))
+
+    def test_legacy_names(self):
+        """Names of driver 1.1 are recognised, and never ours."""
+        names = naming.HostNames('ns')
+        group = naming.legacy_auth_group_name('compute-1')
+        self.assertTrue(naming.is_legacy_auth_group_name(group))
+        self.assertFalse(names.owns_auth_group(group))
+        legacy_target = 'ch-%s-a0' % naming._digest('compute-1', 20)
+        self.assertTrue(naming.is_legacy_target_name(legacy_target))
+        self.assertFalse(names.owns_target(legacy_target))
+        self.assertEqual(0, naming.legacy_target_index(
+            'compute-1', 'X_A', legacy_target))
+        self.assertEqual(names.lock_key('compute-1'),
+                         names.lock_key_of(legacy_target))
+        self.assertFalse(naming.is_legacy_target_name(
+            names.target_name('compute-1', '1', 0)))
+        self.assertFalse(naming.is_legacy_auth_group_name(
+            names.auth_group_name('compute-1')))
+
+    def test_registry_names(self):
+        names = {naming.registry_lun_name(ns, backend)
+                 for ns in ('a', 'abcdefgh') for backend in ('b1', 'b2')}
+        self.assertEqual(4, len(names))
+        for name in names | {naming.DEFERRED_REGISTRY_LUN}:
+            self.assertRegex(name, LUN_NAME_RE)
+            self.assertTrue(naming.is_registry_name(name))
+        self.assertFalse(naming.is_registry_name('cinder-dd-x'))

@@ -38,6 +38,7 @@ EXPECTED = (
     'ngxstorage_verify_tls', 'ngxstorage_ca_bundle', 'ngxstorage_chap',
     'ngxstorage_api_timeout', 'ngxstorage_api_retries',
     'ngxstorage_api_pool_size', 'ngxstorage_license_warning_days',
+    'ngxstorage_namespace',
 )
 
 
