@@ -61,25 +61,27 @@ def unmap_unattached(client, exports_obj, backend_host, run_locked):
     if _clustered() or not backend_host:
         return 0
     ours = volume_utils.extract_host(backend_host, 'backend')
+    names = exports_obj.names
     targets = [t for t in records.TargetDetailList.from_answer(
         client.list_targets_detail())
-        if t.luns and naming.is_target_name(t.name)]
+        if t.luns and names.owns_target(t.name)]
     if not targets:
         return 0
-    names = {lun.id: lun.name
-             for lun in records.LunList.from_answer(client.list_luns())}
+    lun_names = {lun.id: lun.name
+                 for lun in records.LunList.from_answer(client.list_luns())}
     ctxt = cinder_context.get_admin_context()
     hosts_of = {}
     removed = 0
     for item in targets:
-        key = exports.host_lock_key(target_name=item.name)
+        key = names.lock_key_of(item.name)
         for vol_id in list(item.luns):
-            decoded = naming.decode_name(names.get(vol_id, ''))
+            decoded = naming.decode_name(lun_names.get(vol_id, ''))
             if not decoded or decoded[0] != naming.VOLUME_PREFIX:
                 continue
             volume_id = decoded[1]
             if volume_id not in hosts_of:
-                hosts_of[volume_id] = _attached_hosts(ctxt, volume_id, ours)
+                hosts_of[volume_id] = _attached_hosts(ctxt, volume_id, ours,
+                                                      names)
             hosts = hosts_of[volume_id]
             if hosts is None or key in hosts:
                 continue
@@ -96,7 +98,7 @@ def unmap_unattached(client, exports_obj, backend_host, run_locked):
     return removed
 
 
-def _attached_hosts(ctxt, volume_id, ours):
+def _attached_hosts(ctxt, volume_id, ours, names):
     """Lock keys of the hosts the volume's attachments name; None to skip."""
     try:
         volume = objects.Volume.get_by_id(ctxt, volume_id)
@@ -109,5 +111,5 @@ def _attached_hosts(ctxt, volume_id, ours):
     for attachment in volume.volume_attachment or []:
         connector = attachment.connector or {}
         if connector.get('host'):
-            keys.add(exports.host_lock_key(host=connector['host']))
+            keys.add(names.lock_key(connector['host']))
     return keys

@@ -46,8 +46,9 @@ USABLE = ('available', 'in-use')
 
 def _index(state):
     luns = {lun['vol_id']: lun for lun in state.get('luns', [])}
-    registry = [lun for lun in luns.values()
-                if lun['name'] == naming.DEFERRED_REGISTRY_LUN]
+    is_registry = getattr(naming, 'is_registry_name',
+                          lambda n: n == naming.DEFERRED_REGISTRY_LUN)
+    registry = [lun for lun in luns.values() if is_registry(lun['name'])]
     registry_ids = {lun['vol_id'] for lun in registry}
     markers = {s['name'] for s in state.get('snapshots', [])
                if s.get('vol_id') in registry_ids}

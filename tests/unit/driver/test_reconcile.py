@@ -38,13 +38,16 @@ class UnmapUnattachedTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        self.names = naming.HostNames('ns1', 'pg1')
+        self.target = self.names.target_name(fakes.HOST, '1', 0)
+        detail = fakes.target_detail(luns=((VOL_ID, 1),))
+        detail['scsi_target_name'] = self.target
         self.client = mock.Mock()
-        self.client.list_targets_detail.return_value = [
-            fakes.target_detail(luns=((VOL_ID, 1),))]
+        self.client.list_targets_detail.return_value = [detail]
         self.client.list_luns.return_value = [
             {'vol_id': VOL_ID, 'name': naming.volume_name(VOLUME),
              'pool': 'pool1', 'owner': '1'}]
-        self.exports = mock.Mock()
+        self.exports = mock.Mock(names=self.names)
         patcher = mock.patch.object(objects.Volume, 'get_by_id')
         self.get = patcher.start()
         self.addCleanup(patcher.stop)
@@ -59,7 +62,7 @@ class UnmapUnattachedTest(testtools.TestCase):
         self.assertEqual(1, self.run_it())
         target, group_id, vol_id = self.exports.force_unmap.call_args[0]
         self.assertEqual(VOL_ID, vol_id)
-        self.assertEqual(naming.target_name(fakes.HOST, '1', 0), target.name)
+        self.assertEqual(self.target, target.name)
 
     def test_attached_host_kept(self):
         self.get.return_value = _volume(connectors=(
@@ -81,6 +84,13 @@ class UnmapUnattachedTest(testtools.TestCase):
             self.get.return_value = found
             self.assertEqual(0, self.run_it())
         self.exports.force_unmap.assert_not_called()
+
+    def test_other_namespace_targets_left_alone(self):
+        self.get.return_value = _volume(connectors=(None,))
+        self.names = naming.HostNames('other', 'pg1')
+        self.exports.names = self.names
+        self.assertEqual(0, self.run_it())
+        self.get.assert_not_called()
 
     def test_cluster_skipped(self):
         self.get.return_value = _volume(connectors=(None,))
