@@ -251,9 +251,14 @@ class Crash(object):
         rule_id = None
         if mode == 'window':
             method, path = self.rng.choice(ARRAY_CALLS[op])
+            # A failover does not end the held answer (no process dies):
+            # hold it shortly, so that it arrives before the operator
+            # acts, as an operator waits for the API's answer.
+            pause = min(self.args.pause, 3.0) if who == 'failover' \
+                else self.args.pause
             rule_id = self.sim.add_fault(method=method, path=path,
                                          phase='after', action='delay',
-                                         delay=self.args.pause, times=1)
+                                         delay=pause, times=1)
             record['array_call'] = '%s %s' % (method, path)
         box = {}
         self._op_thread(op, kw, box)
