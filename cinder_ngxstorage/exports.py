@@ -366,20 +366,8 @@ class HostExports:
         Raises what fails; 404 counts as removed.
         """
         for target in list(entry.targets.values()):
-            if target.luns or target is keep:
-                continue
-            try:
-                self.client.delete_target(target.target_id)
-            except ngx_exc.NotFound:
-                pass
-            except refusals.REFUSED:
-                # LUNs were added meanwhile: keep it.
-                entry.targets[target.target_id] = self._read_target(
-                    target.target_id)
-                continue
-            entry.targets.pop(target.target_id, None)
-            LOG.info('Removed target %(name)s of host %(host)s (no LUN '
-                     'left).', {'name': target.name, 'host': entry.host})
+            if not target.luns and target is not keep:
+                self._drop_target(entry, target)
         if not entry.targets and entry.group_id is not None:
             try:
                 self.client.delete_auth_group(entry.group_id)
@@ -843,23 +831,30 @@ class HostExports:
 
         The LUN is unmapped, which is what the caller needed; an empty
         target is reused by the host's next attach, removed by its next
-        detach or by the clean-up at service start.
+        attach or detach or by the clean-up at service start.
         """
         try:
-            self.client.delete_target(target.target_id)
-        except ngx_exc.NotFound:
-            pass
-        except refusals.REFUSED:
-            # LUNs were added meanwhile: keep it.
-            entry.targets[target.target_id] = self._read_target(
-                target.target_id)
-            return
+            self._drop_target(entry, target)
         except ngx_exc.NGXStorageError as err:
             self._untidy.add(entry.host)
             LOG.warning('Could not remove the empty target %(name)s of '
                         'host %(host)s (%(err)s); it is removed later.',
                         {'name': target.name, 'host': entry.host,
                          'err': err})
+
+    def _drop_target(self, entry, target):
+        """Delete an empty target of entry (404 counts as removed).
+
+        Kept, and read again, when the array refuses because LUNs were
+        added meanwhile; other failures are raised.
+        """
+        try:
+            self.client.delete_target(target.target_id)
+        except ngx_exc.NotFound:
+            pass
+        except refusals.REFUSED:
+            entry.targets[target.target_id] = self._read_target(
+                target.target_id)
             return
         entry.targets.pop(target.target_id, None)
         LOG.info('Removed target %(name)s of host %(host)s (no LUN left).',

@@ -6,9 +6,10 @@
 # Tempest on the current series. This is exactly what CI runs.
 #
 # Environment: SERIES, the older series to test (default: all of
-# tools/series.sh; "none" for none); RUN_TEMPEST=0 leaves Tempest out,
-# RUN_CRASH=0 the crash test (CRASH_KILLS, 12);
-# TEST_CONCURRENCY (2). Arguments go to the current series' stestr run.
+# tools/series.sh; "none" for none); RUN_TEMPEST=0 leaves Tempest out;
+# RUN_RALLY=0 leaves the short Rally run out; RUN_CRASH=0 the crash
+# test (CRASH_KILLS, 12); TEST_CONCURRENCY (2).
+# Arguments go to the current series' stestr run.
 # Every series and suite prints a totals line; the last line sums them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -89,6 +90,25 @@ if [ "${RUN_TEMPEST:-1}" = 1 ]; then
     else
         totals+=("series $SERIES_CURRENT tempest: no result")
         failed+=("series $SERIES_CURRENT tempest (no result)")
+    fi
+fi
+
+if [ "${RUN_RALLY:-1}" = 1 ]; then
+    # A short Rally run against the local stack with the ngx and the fake
+    # backend (doc/source/rally.rst): fails on any failed iteration.
+    # RUN_RALLY=0 skips it.
+    echo "== series $SERIES_CURRENT: rally (tools/rally/run.sh short)"
+    t=$SECONDS
+    rm -f .rally-logs/summary.line
+    bash tools/rally/run.sh short
+    record $? "series $SERIES_CURRENT rally"
+    times+=("series $SERIES_CURRENT: rally $((SECONDS - t))s")
+    echo "${times[-1]}"
+    if [ -f .rally-logs/summary.line ]; then
+        totals+=("series $SERIES_CURRENT $(cat .rally-logs/summary.line)")
+    else
+        totals+=("series $SERIES_CURRENT rally: no result")
+        failed+=("series $SERIES_CURRENT rally (no result)")
     fi
 fi
 

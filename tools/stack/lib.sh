@@ -20,9 +20,12 @@
 #                     tools/tempest/requirements.txt when they change
 #   TEMPEST_DATAPLANE auto|on|off: the simulator's iSCSI data plane
 #   STACK_BACKENDS    "ngx" (default) or "ngx fake": enabled backends
-#   STACK_KEYSTONE_CACHE  1: Keystone and keystonemiddleware cache tokens
-#                     (in-process memory), so Keystone is not the
-#                     bottleneck under load; 0 (default) as before
+#   STACK_KEYSTONE_CACHE  1: Keystone's [cache] (oslo_cache.dict, each
+#                     uWSGI process's memory: token validations and the
+#                     look-ups behind them) and keystonemiddleware's token
+#                     cache time said explicitly (doc/source/rally.rst),
+#                     so Keystone is not the bottleneck under load; 0
+#                     (default) as before
 #   STACK_API_WORKERS osapi_volume_workers (2)
 #   STACK_SIM_STATE   1: the simulator keeps a state file (written after
 #                     every change), so that it can be restarted
@@ -387,12 +390,15 @@ EOF
 }
 
 up_cinder() {
-    local backends token_cache="" fake=""
+    local backends token_cache="" fake="" wait_for=(--backend tempest@ngx#pool1)
     C=$WORK/cinder
     mkdir -p "$C/locks"
     backends=$(echo "$STACK_BACKENDS" | tr ' ' ',')
     if [ "$STACK_KEYSTONE_CACHE" = 1 ]; then
         # keystonemiddleware keeps validated tokens (in-process) for 5 min.
+        # That is its default already (no memcached_servers: each worker's
+        # memory); said here so that it stays so. Rally's run shows one
+        # validation per token and worker, not per request.
         token_cache="token_cache_time = 300"
     fi
     case " $STACK_BACKENDS " in
@@ -401,7 +407,9 @@ up_cinder() {
             # reports the backend name "fake" whatever is configured.
             fake="[fake]
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
-volume_backend_name = fake" ;;
+volume_backend_name = fake"
+            # Its one pool is named after the backend name: host@fake#fake.
+            wait_for+=(--backend tempest@fake#fake) ;;
     esac
     cat > "$C/cinder.conf" <<EOF
 [DEFAULT]
@@ -459,7 +467,7 @@ EOF
     "$PY" "$HERE/stack.py" wait-http "$CINDER_URL/" 120 \
         || die "cinder-api did not start (see cinder-api.log)"
     "$PY" "$HERE/stack.py" wait-cinder --auth-url "$KS_URL/v3" \
-        --admin-password "$ADMIN_PW" --backend tempest@ngx#pool1 \
+        --admin-password "$ADMIN_PW" "${wait_for[@]}" \
         --seconds 180 || die "Cinder is not ready (see cinder-*.log)"
     log "Cinder on $CINDER_URL: backends $backends up"
 }
