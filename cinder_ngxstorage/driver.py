@@ -50,6 +50,7 @@ from cinder_ngxstorage import exports
 from cinder_ngxstorage import manage
 from cinder_ngxstorage import naming
 from cinder_ngxstorage import options
+from cinder_ngxstorage import reconcile
 from cinder_ngxstorage import records
 from cinder_ngxstorage import refusals
 from cinder_ngxstorage import stats
@@ -488,6 +489,7 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
             self._collect_deferred()
             self._next_collection = time.monotonic() + COLLECT_INTERVAL
             self._collect_leftovers()
+            self._unmap_unattached()
         LOG.info('NGXStorage backend ready: pools %(pools)s, portals '
                  '%(portals)s, maxlun %(maxlun)s, namespace %(ns)s.',
                  {'pools': self.pool_owners, 'portals': self.portals,
@@ -556,6 +558,17 @@ class NGXStorageISCSIDriver(driver.ISCSIDriver):
         except ngx_exc.NGXStorageError as err:
             LOG.warning('Could not look for empty targets and auth groups '
                         'left by interrupted operations: %s', err)
+
+    def _unmap_unattached(self):
+        """Undo mappings an interrupted attach left; best effort."""
+        if self.db is None:
+            return
+        try:
+            reconcile.unmap_unattached(self.client, self.exports,
+                                       self.host, _run_host_locked)
+        except Exception as err:  # noqa: B902 never stops the service
+            LOG.warning('Could not look for mappings no attachment backs: '
+                        '%s', err)
 
     def _check_license(self):
         try:

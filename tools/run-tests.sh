@@ -7,7 +7,8 @@
 #
 # Environment: SERIES, the older series to test (default: all of
 # tools/series.sh; "none" for none); RUN_TEMPEST=0 leaves Tempest out;
-# RUN_RALLY=0 leaves the short Rally run out; TEST_CONCURRENCY (2).
+# RUN_RALLY=0 leaves the short Rally run out; RUN_CRASH=0 the crash
+# test (CRASH_KILLS, 12); TEST_CONCURRENCY (2).
 # Arguments go to the current series' stestr run.
 # Every series and suite prints a totals line; the last line sums them.
 set -uo pipefail
@@ -108,6 +109,25 @@ if [ "${RUN_RALLY:-1}" = 1 ]; then
     else
         totals+=("series $SERIES_CURRENT rally: no result")
         failed+=("series $SERIES_CURRENT rally (no result)")
+    fi
+fi
+
+if [ "${RUN_CRASH:-1}" = 1 ]; then
+    # The crash test (doc/source/crash-consistency.rst), bounded: seeded
+    # lifecycles with cinder-volume SIGKILLed and the array restarted,
+    # failing on any invariant violation; RUN_CRASH=0 skips it.
+    echo "== series $SERIES_CURRENT: crash test (tools/crash/run.sh)"
+    t=$SECONDS
+    rm -f .crash-logs/summary.line
+    CRASH_KILLS=${CRASH_KILLS:-12} bash tools/crash/run.sh
+    record $? "series $SERIES_CURRENT crash"
+    times+=("series $SERIES_CURRENT: crash $((SECONDS - t))s")
+    echo "${times[-1]}"
+    if [ -f .crash-logs/summary.line ]; then
+        totals+=("series $SERIES_CURRENT $(cat .crash-logs/summary.line)")
+    else
+        totals+=("series $SERIES_CURRENT crash: no result")
+        failed+=("series $SERIES_CURRENT crash (no result)")
     fi
 fi
 

@@ -29,6 +29,8 @@
 #   STACK_API_WORKERS osapi_volume_workers (2)
 #   STACK_SIM_STATE   1: the simulator keeps a state file (written after
 #                     every change), so that it can be restarted
+#   STACK_SIM_CONTROLLERS 2: a dual-controller simulator (pool1 on A,
+#                     pool2 on B, a portal group each); 1 (default) as before
 # Run as root on a Debian machine (tools/install-deps.sh installs the
 # Debian packages of bindep.txt).
 
@@ -42,6 +44,7 @@ STACK_BACKENDS=${STACK_BACKENDS:-ngx}
 STACK_KEYSTONE_CACHE=${STACK_KEYSTONE_CACHE:-0}
 STACK_API_WORKERS=${STACK_API_WORKERS:-2}
 STACK_SIM_STATE=${STACK_SIM_STATE:-0}
+STACK_SIM_CONTROLLERS=${STACK_SIM_CONTROLLERS:-1}
 T0=$(date +%s)
 
 log() { echo "$STACK_NAME [+$(( $(date +%s) - T0 ))s]: $*"; }
@@ -278,7 +281,13 @@ up_simulator() {
         # array (stackctl) and find its objects again.
         sim_args+=(--state-file "$WORK/sim-state.json")
     fi
-    sim_args+=(--pool pool1:2T --pool pool2:2T)
+    if [ "$STACK_SIM_CONTROLLERS" = 2 ]; then
+        # Two controllers: pool1 on A, pool2 on B, a portal group each
+        # (the crash test fails them over, POST /_sim/failover).
+        sim_args+=(--pool pool1:2T:A --pool pool2:2T:B)
+    else
+        sim_args+=(--pool pool1:2T --pool pool2:2T)
+    fi
     if "$VENV/bin/ngxstorage-simulator" --help 2>/dev/null \
             | grep -q -- '--iscsi'; then
         has_dataplane=yes
@@ -292,7 +301,12 @@ up_simulator() {
     else
         DP_TEXT="data plane OFF: control plane only (LUNs exist in the model)"
     fi
-    sim_args+=(--portal "127.0.0.1:$P_ISCSI")
+    if [ "$STACK_SIM_CONTROLLERS" = 2 ]; then
+        sim_args+=(--portal-group "pgA:A:127.0.0.1:$P_ISCSI"
+            --portal-group "pgB:B:127.0.0.2:$P_ISCSI")
+    else
+        sim_args+=(--portal "127.0.0.1:$P_ISCSI")
+    fi
     mkdir -p "$WORK/sim-data"
     start simulator "$VENV/bin/ngxstorage-simulator" "${sim_args[@]}"
     for i in $(seq 1 120); do

@@ -44,7 +44,10 @@ case $action in
             exit 1
         fi
         # The command line was saved with printf %q: eval restores it.
-        eval "setsid $(cat "$STACK_WORK/cmd/$name")" \
+        # exec: the background job becomes setsid (then the command), so
+        # $! is the new group's leader; without it $! was a subshell, the
+        # pid file named it, and "kill" left the restarted process running.
+        eval "exec setsid $(cat "$STACK_WORK/cmd/$name")" \
             >>"$STACK_LOGS/$name.out" 2>&1 </dev/null &
         echo "$!" > "$pidfile" ;;
     *) echo "stackctl: unknown action $action" >&2
