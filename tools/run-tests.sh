@@ -75,60 +75,43 @@ echo "${times[-1]}"
 mapfile -t -O ${#totals[@]} totals < "$log"
 rm -f "$log"
 
+# stack_suite NAME LOGS COMMAND...: a suite run against the local,
+# multi-process stack (tools/stack/lib.sh); its runner leaves its counts
+# in LOGS/summary.line, in the form of the other totals lines.
+stack_suite() {
+    local name=$1 logs=$2 t=$SECONDS
+    shift 2
+    echo "== series $SERIES_CURRENT: $name ($*)"
+    rm -f "$logs/summary.line"
+    "$@"
+    record $? "series $SERIES_CURRENT $name"
+    times+=("series $SERIES_CURRENT: $name $((SECONDS - t))s")
+    echo "${times[-1]}"
+    if [ -f "$logs/summary.line" ]; then
+        totals+=("series $SERIES_CURRENT $(cat "$logs/summary.line")")
+    else
+        totals+=("series $SERIES_CURRENT $name: no result")
+        failed+=("series $SERIES_CURRENT $name (no result)")
+    fi
+}
+
+# Tempest's volume tests against a local Keystone + Cinder + the
+# simulator (doc/source/tempest-local.rst); RUN_TEMPEST=0 skips them.
 if [ "${RUN_TEMPEST:-1}" = 1 ]; then
-    # Tempest's volume tests against a local Keystone + Cinder + the
-    # simulator (doc/source/tempest-local.rst); RUN_TEMPEST=0 skips them.
-    echo "== series $SERIES_CURRENT: tempest (tools/tempest/run.sh)"
-    t=$SECONDS
-    rm -f .tempest-logs/summary.line
-    bash tools/tempest/run.sh
-    record $? "series $SERIES_CURRENT tempest"
-    times+=("series $SERIES_CURRENT: tempest $((SECONDS - t))s")
-    echo "${times[-1]}"
-    if [ -f .tempest-logs/summary.line ]; then
-        totals+=("series $SERIES_CURRENT $(cat .tempest-logs/summary.line)")
-    else
-        totals+=("series $SERIES_CURRENT tempest: no result")
-        failed+=("series $SERIES_CURRENT tempest (no result)")
-    fi
+    stack_suite tempest .tempest-logs bash tools/tempest/run.sh
 fi
-
+# A short Rally run with the ngx and the fake backend
+# (doc/source/rally.rst): fails on any failed iteration. RUN_RALLY=0
+# skips it.
 if [ "${RUN_RALLY:-1}" = 1 ]; then
-    # A short Rally run against the local stack with the ngx and the fake
-    # backend (doc/source/rally.rst): fails on any failed iteration.
-    # RUN_RALLY=0 skips it.
-    echo "== series $SERIES_CURRENT: rally (tools/rally/run.sh short)"
-    t=$SECONDS
-    rm -f .rally-logs/summary.line
-    bash tools/rally/run.sh short
-    record $? "series $SERIES_CURRENT rally"
-    times+=("series $SERIES_CURRENT: rally $((SECONDS - t))s")
-    echo "${times[-1]}"
-    if [ -f .rally-logs/summary.line ]; then
-        totals+=("series $SERIES_CURRENT $(cat .rally-logs/summary.line)")
-    else
-        totals+=("series $SERIES_CURRENT rally: no result")
-        failed+=("series $SERIES_CURRENT rally (no result)")
-    fi
+    stack_suite rally .rally-logs bash tools/rally/run.sh short
 fi
-
+# The crash test (doc/source/crash-consistency.rst), bounded: seeded
+# lifecycles with cinder-volume SIGKILLed and the array restarted,
+# failing on any invariant violation; RUN_CRASH=0 skips it.
 if [ "${RUN_CRASH:-1}" = 1 ]; then
-    # The crash test (doc/source/crash-consistency.rst), bounded: seeded
-    # lifecycles with cinder-volume SIGKILLed and the array restarted,
-    # failing on any invariant violation; RUN_CRASH=0 skips it.
-    echo "== series $SERIES_CURRENT: crash test (tools/crash/run.sh)"
-    t=$SECONDS
-    rm -f .crash-logs/summary.line
-    CRASH_KILLS=${CRASH_KILLS:-12} bash tools/crash/run.sh
-    record $? "series $SERIES_CURRENT crash"
-    times+=("series $SERIES_CURRENT: crash $((SECONDS - t))s")
-    echo "${times[-1]}"
-    if [ -f .crash-logs/summary.line ]; then
-        totals+=("series $SERIES_CURRENT $(cat .crash-logs/summary.line)")
-    else
-        totals+=("series $SERIES_CURRENT crash: no result")
-        failed+=("series $SERIES_CURRENT crash (no result)")
-    fi
+    stack_suite crash .crash-logs env CRASH_KILLS="${CRASH_KILLS:-12}" \
+        bash tools/crash/run.sh
 fi
 
 echo "== times"

@@ -25,8 +25,14 @@
 # the standard library and Werkzeug only, no OpenStack library; every
 # driver test on every series runs against it, so it runs under each
 # series' Werkzeug anyway).
+# The fault matrices (every driver operation x every REST call x each
+# HTTP fault or bad answer) and the acceptance kit's suite go with the
+# variant matrix: they test how the driver reads the array's answers, and
+# the functional driver suite runs everywhere.
 SERIES_CURRENT_ONLY='^tests\.functional\.driver\.test_variant_matrix\.'
 SERIES_CURRENT_ONLY+='|^tests\.(unit|functional)\.simulator\.'
+SERIES_CURRENT_ONLY+='|^tests\.functional\.driver\.test_(fault_matrix|bad_responses)\.'
+SERIES_CURRENT_ONLY+='|^tests\.functional\.array_check\.'
 
 # Oldest first; the last one is the current series (.venv, the whole suite).
 SERIES_ALL="2024.1 2024.2 2025.1 2025.2 2026.1 2026.2"
