@@ -21,6 +21,7 @@ simulator's state.
 from cinder import exception
 
 from cinder_ngxstorage import naming
+from cinder_ngxstorage.simulator import Simulator
 from cinder_ngxstorage.simulator import state as state_mod
 from tests import common
 from tests.functional.driver import base
@@ -331,3 +332,43 @@ class TwoBackendsTest(base.DriverTestCase):
         self.assertEqual([], self.sim.state.targets())
         self.assertEqual(['1'], [g['group_id']
                                  for g in self.sim.state.auth_groups()])
+
+
+class TwoBackendsTwoPortalGroupsTest(TwoBackendsTest):
+    """The same, each backend with a portal group of its own."""
+
+    GROUPS = (('pg1', None, ['127.0.0.1:3260']),
+              ('pg2', None, ['127.0.0.2:3260']))
+
+    def make_simulator(self):
+        return Simulator(pools=self.POOLS, portal_groups=self.GROUPS)
+
+    def make_backend(self, pool, name):
+        group = {'pool1': 'pg1', 'pool2': 'pg2'}[pool]
+        [group_id] = [g['id'] for g in self.sim.portal_groups()
+                      if g['name'] == group]
+        self.tokens = getattr(self, 'tokens', {})
+        if pool not in self.tokens:
+            self.tokens[pool] = self.sim.add_key('%s-only' % pool,
+                                                 pools=[pool])
+        return self.make_driver(ngxstorage_pools=[pool],
+                                ngxstorage_api_token=self.tokens[pool],
+                                ngxstorage_portal_group=group_id,
+                                volume_backend_name=name)
+
+    def test_targets_and_portals_per_backend(self):
+        conn = self.connector(HOST)
+        _v, infos_one = self.lifecycle(self.one, 'pool1', conn)
+        _v, infos_two = self.lifecycle(self.two, 'pool2', conn)
+        self.assertEqual({'127.0.0.1:3260'}, {
+            p for i in infos_one for p in i['data']['target_portals']})
+        self.assertEqual({'127.0.0.2:3260'}, {
+            p for i in infos_two for p in i['data']['target_portals']})
+        groups = {g['name']: g['id'] for g in self.sim.portal_groups()}
+        # One target per backend (its portal group), one auth group.
+        bound = sorted((t['portal_id'], len(t['luns']))
+                       for t in self.sim.state.targets())
+        self.assertEqual(sorted([(groups['pg1'], 2), (groups['pg2'], 2)]),
+                         bound)
+        self.assertEqual(1, len([g for g in self.sim.state.auth_groups()
+                                 if g['group_id'] != '1']))
